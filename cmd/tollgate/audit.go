@@ -1,0 +1,96 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tollgate-llm/tollgate/audit"
+)
+
+func auditCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "audit", Short: "Read and verify the hash-chained audit log (admin API)."}
+	cmd.AddCommand(auditListCmd(), auditVerifyCmd())
+	return cmd
+}
+
+func auditListCmd() *cobra.Command {
+	var from, to, actor, action, cursor string
+	var limit int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List audit events, newest first.",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q := url.Values{}
+			for k, v := range map[string]string{"from": from, "to": to, "actor": actor, "action": action, "cursor": cursor} {
+				if v != "" {
+					q.Set(k, v)
+				}
+			}
+			if limit > 0 {
+				q.Set("limit", fmt.Sprint(limit))
+			}
+			return call(cmd, "GET", "/audit?"+q.Encode(), nil, asJSON, showAudit)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&from, "from", "", "only events at or after this time (RFC 3339 or a date)")
+	f.StringVar(&to, "to", "", "only events before this time (RFC 3339 or a date)")
+	f.StringVar(&actor, "actor", "", "only events by this actor id or name")
+	f.StringVar(&action, "action", "", "only this action, or a prefix ending in * (key.*)")
+	f.StringVar(&cursor, "cursor", "", "the next page after this cursor")
+	f.IntVar(&limit, "limit", 0, "events per page (default 100, at most 1000)")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func showAudit(w io.Writer, page audit.Page) {
+	fmt.Fprintln(w, "SEQ\tTIME\tACTOR\tACTION\tTARGET\tSOURCE IP\tREQUEST")
+	for _, e := range page.Data {
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.Time.Format(time.RFC3339), e.ActorID, e.Action,
+			e.Target, e.SourceIP, e.RequestID)
+	}
+	if page.NextCursor != "" {
+		fmt.Fprintf(w, "\nmore: --cursor %s\n", page.NextCursor)
+	}
+}
+
+func auditVerifyCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Check the audit chain; print the first broken row and exit non-zero if there is one.",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := newAdminClient()
+			if err != nil {
+				return err
+			}
+			var res audit.Result
+			if err := c.do(cmd.Context(), "GET", "/audit/verify", nil, &res); err != nil {
+				return err
+			}
+			if asJSON {
+				if err := printJSON(cmd, res); err != nil {
+					return err
+				}
+			} else if res.OK {
+				fmt.Fprintf(cmd.OutOrStdout(), "audit chain intact: %d rows, head %d %s\n", res.Rows, res.LastSeq, res.LastHash)
+			}
+			if !res.OK {
+				if res.Broken == nil {
+					return fmt.Errorf("audit chain broken")
+				}
+				return fmt.Errorf("audit chain broken at row %d (%s): %s", res.Broken.Seq, res.Broken.Problem, res.Broken.Message)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
