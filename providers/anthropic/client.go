@@ -40,19 +40,17 @@
 package anthropic
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/tollgate-llm/tollgate/apierr"
 	"github.com/tollgate-llm/tollgate/providers"
-	"github.com/tollgate-llm/tollgate/providers/httpclient"
+	"github.com/tollgate-llm/tollgate/providers/dialect"
 	"github.com/tollgate-llm/tollgate/providers/openai"
 	"github.com/tollgate-llm/tollgate/schema"
 )
@@ -62,30 +60,18 @@ var _ providers.Provider = (*Client)(nil)
 // New builds an Anthropic provider for cfg: BaseURL (default DefaultBaseURL) is an
 // origin without a query; APIVersion defaults to DefaultVersion.
 func New(cfg providers.Config) (providers.Provider, error) {
-	base := cfg.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	base, ok := dialect.Origin(cfg.BaseURL, DefaultBaseURL)
+	if !ok {
 		return nil, fmt.Errorf("provider %q: base_url must be an absolute http or https URL without a query", cfg.Name)
 	}
 	version := cfg.APIVersion
 	if version == "" {
 		version = DefaultVersion
 	}
-	h := make(http.Header, len(cfg.Headers)+3)
-	for k, v := range cfg.Headers {
-		h.Set(k, v)
-	}
-	h.Set("Content-Type", "application/json")
+	h := dialect.Header(cfg.Headers)
 	h.Set("Anthropic-Version", version)
 	h.Del("X-Api-Key")
-	c := &Client{name: cfg.Name, base: strings.TrimRight(base, "/"), version: version, http: cfg.Client, header: h, now: time.Now}
-	if c.http == nil {
-		c.http = httpclient.Default()
-	}
-	return c, nil
+	return &Client{name: cfg.Name, base: base, version: version, http: dialect.Client(cfg.Client), header: h, now: time.Now}, nil
 }
 
 // Complete sends a non-streamed chat request and translates the answer.
@@ -134,8 +120,7 @@ func (c *Client) Stream(ctx context.Context, call *providers.Call) (schema.Strea
 	if err != nil {
 		return nil, err
 	}
-	mt, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";")
-	if !strings.EqualFold(strings.TrimSpace(mt), "text/event-stream") {
+	if !dialect.HasMediaType(resp.Header.Get("Content-Type"), "text/event-stream") {
 		resp.Body.Close()
 		return nil, apierr.Upstream("upstream did not answer with an event stream")
 	}
@@ -145,23 +130,22 @@ func (c *Client) Stream(ctx context.Context, call *providers.Call) (schema.Strea
 // send translates the call, posts it and returns a 2xx response; other statuses are
 // read, closed and returned as an *apierr.Error.
 func (c *Client) send(ctx context.Context, call *providers.Call, stream bool) (*http.Response, error) {
-	var req schema.ChatRequest
-	if err := json.Unmarshal(call.Request.Body, &req); err != nil {
-		return nil, apierr.InvalidJSON("the request body is not a valid chat completion request").WithCause(err)
-	}
-	mr, err := buildRequest(&req, call.Model, stream)
+	req, err := dialect.DecodeChat(call.Request.Body)
 	if err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(mr)
+	mr, err := buildRequest(req, call.Model, stream)
 	if err != nil {
-		return nil, apierr.From(err)
+		return nil, err
 	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+messagesPath, bytes.NewReader(body))
+	body, err := dialect.Encode(mr)
 	if err != nil {
-		return nil, apierr.From(err)
+		return nil, err
 	}
-	hr.Header = c.header.Clone()
+	hr, err := dialect.NewPost(ctx, c.base+messagesPath, c.header, body)
+	if err != nil {
+		return nil, err
+	}
 	if stream {
 		hr.Header.Set("Accept", "text/event-stream")
 	} else {
@@ -170,19 +154,13 @@ func (c *Client) send(ctx context.Context, call *providers.Call, stream bool) (*
 	if !call.Key.Empty() {
 		hr.Header.Set("X-Api-Key", call.Key.Reveal())
 	}
-	resp, err := c.http.Do(hr)
-	if err != nil {
-		return nil, openai.TransportError(ctx, err, c.base, call.Key)
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return resp, nil
-	}
-	defer resp.Body.Close()
-	errBody, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyBytes))
-	if ctx.Err() != nil {
-		return nil, openai.ContextError(ctx)
-	}
-	return nil, statusError(resp.StatusCode, resp.Header, errBody, call.Key, c.now())
+	return dialect.Do(ctx, c.http, hr, c.base, call.Key, func(resp *http.Response) *apierr.Error {
+		errBody, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyBytes))
+		if ctx.Err() != nil {
+			return openai.ContextError(ctx)
+		}
+		return statusError(resp.StatusCode, resp.Header, errBody, call.Key, c.now())
+	})
 }
 
 // rateLimits collects anthropic-ratelimit-* and retry-after headers, keyed in lower

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tollgate-llm/tollgate/apierr"
+	"github.com/tollgate-llm/tollgate/providers/dialect"
 	"github.com/tollgate-llm/tollgate/providers/openai"
 	"github.com/tollgate-llm/tollgate/schema"
 )
@@ -39,20 +40,12 @@ var errorKinds = map[string]struct {
 // advice from x-should-retry (as Anthropic's SDKs honour it), the status, and
 // retry-after-ms / retry-after.
 func statusError(status int, h http.Header, body []byte, key schema.Secret, now time.Time) *apierr.Error {
-	e := &apierr.Error{Kind: apierr.KindProvider, Status: status}
-	if status < 400 || status > 599 {
-		e.Status = http.StatusBadGateway
-	}
+	e := dialect.StatusError(status)
 	var eb errorBody
 	if json.Unmarshal(body, &eb) == nil && eb.Error != nil {
 		fill(e, eb.Error, key)
 	}
-	if e.Message == "" {
-		e.Message = fmt.Sprintf("upstream returned status %d", status)
-	}
-	if e.Type == "" {
-		e.Type = openai.ErrorType(e.Status)
-	}
+	dialect.FillDefaults(e, status)
 	switch strings.ToLower(strings.TrimSpace(h.Get("x-should-retry"))) {
 	case "true":
 		e.Retryable = true

@@ -5,32 +5,21 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
 
 	"github.com/tollgate-llm/tollgate/apierr"
 	"github.com/tollgate-llm/tollgate/providers"
+	"github.com/tollgate-llm/tollgate/providers/providertest"
 	"github.com/tollgate-llm/tollgate/schema"
 )
-
-// addSeeds adds every testdata file matching pattern to the fuzz corpus.
-func addSeeds(f *testing.F, pattern string) {
-	paths, _ := filepath.Glob(filepath.Join("testdata", pattern))
-	for _, p := range paths {
-		if b, err := os.ReadFile(p); err == nil {
-			f.Add(b)
-		}
-	}
-}
 
 // FuzzAnthropicStream: any upstream bytes translate to valid OpenAI chunks and end
 // with io.EOF or an *apierr.Error, without panicking or looping; a clean end has a
 // finish_reason; and the fast path for deltas says exactly what the general path says.
 func FuzzAnthropicStream(f *testing.F) {
-	addSeeds(f, "streams/*.sse")
+	providertest.Seeds(f, "streams/*.sse")
 	f.Add([]byte("event: ping\ndata: {\"type\":\"ping\"}\n\n"))
 	f.Add([]byte("<html>502 Bad Gateway</html>"))
 	f.Fuzz(func(t *testing.T, in []byte) {
@@ -89,7 +78,7 @@ func fuzzReplay(t *testing.T, in []byte, include, slow bool) ([]string, string) 
 // FuzzAnthropicResponse: any body translates to an OpenAI chat completion or a 502,
 // without panicking.
 func FuzzAnthropicResponse(f *testing.F) {
-	addSeeds(f, "responses/*.json")
+	providertest.Seeds(f, "responses/*.json")
 	f.Add([]byte(`{"type":"message","role":"assistant","content":[{"type":"tool_use","input":[1,2]}],"usage":{"input_tokens":1,"output_tokens":1}}`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, in []byte) {

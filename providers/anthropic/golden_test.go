@@ -27,20 +27,7 @@ const goldenCreated = 1700000000
 // golden compares got with testdata/name, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	providertest.Golden(t, filepath.Join("testdata", name), got, *update)
 }
 
 func files(t *testing.T, pattern string) []string {
@@ -59,16 +46,9 @@ func replay(t *testing.T, sse []byte, includeUsage bool) ([]byte, [][]byte, erro
 		Key: schema.NewSecret(testKey)}
 	st := newStream(t.Context(), io.NopCloser(bytes.NewReader(sse)), call, goldenCreated)
 	defer st.Close()
+	chunks, end := providertest.Drain(t, st)
 	var out bytes.Buffer
-	var chunks [][]byte
-	var end error
-	for {
-		b, err := st.Next()
-		if err != nil {
-			end = err
-			break
-		}
-		chunks = append(chunks, append([]byte(nil), b...))
+	for _, b := range chunks {
 		fmt.Fprintf(&out, "data: %s\n", b)
 	}
 	var e *apierr.Error
@@ -77,8 +57,6 @@ func replay(t *testing.T, sse []byte, includeUsage bool) ([]byte, [][]byte, erro
 		out.WriteString("end: EOF\n")
 	case errors.As(end, &e):
 		fmt.Fprintf(&out, "end: error status=%d type=%s code=%s retryable=%v message=%q\n", e.Status, e.Type, e.Code, e.Retryable, e.Message)
-	default:
-		t.Fatalf("Next failed with %T %v, want io.EOF or *apierr.Error", end, end)
 	}
 	u, ok := st.Usage()
 	fmt.Fprintf(&out, "usage: %v %+v\n", ok, u)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tollgate-llm/tollgate/apierr"
 	"github.com/tollgate-llm/tollgate/providers"
+	"github.com/tollgate-llm/tollgate/providers/dialect"
 	"github.com/tollgate-llm/tollgate/providers/openai"
 	"github.com/tollgate-llm/tollgate/providers/sse"
 	"github.com/tollgate-llm/tollgate/schema"
@@ -228,13 +229,9 @@ func (s *stream) readError(err error) error {
 	case errors.Is(err, sse.ErrMalformed):
 		return apierr.Upstream("upstream sent a malformed event stream").WithCause(err)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		e := apierr.Upstream("upstream closed the stream early").WithCause(errNoMessageStop)
-		e.Retryable = true
-		return e
+		return dialect.CutShort("upstream closed the stream early", errNoMessageStop)
 	}
-	e := apierr.Upstream("the upstream stream failed").WithCause(err)
-	e.Retryable = true
-	return e
+	return dialect.CutShort("the upstream stream failed", err)
 }
 
 // errNoMessageStop is the cause of a stream that ended before message_stop.

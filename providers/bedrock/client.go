@@ -94,7 +94,6 @@
 package bedrock
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -109,7 +108,7 @@ import (
 
 	"github.com/tollgate-llm/tollgate/apierr"
 	"github.com/tollgate-llm/tollgate/providers"
-	"github.com/tollgate-llm/tollgate/providers/httpclient"
+	"github.com/tollgate-llm/tollgate/providers/dialect"
 	"github.com/tollgate-llm/tollgate/providers/openai"
 	"github.com/tollgate-llm/tollgate/schema"
 )
@@ -137,11 +136,12 @@ func New(cfg providers.Config) (providers.Provider, error) {
 		}
 		base = "https://bedrock-runtime." + region + ".amazonaws.com"
 	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	base, ok := dialect.Origin(base, "")
+	if !ok {
 		return nil, fmt.Errorf("provider %q: base_url must be an absolute http or https URL without a query", cfg.Name)
 	}
 	if region == "" {
+		u, _ := url.Parse(base) // Origin parsed it already
 		if m := hostPattern.FindStringSubmatch(u.Hostname()); m != nil {
 			region = m[1]
 		}
@@ -149,14 +149,7 @@ func New(cfg providers.Config) (providers.Provider, error) {
 	if region == "" {
 		return nil, fmt.Errorf("provider %q: bedrock needs a region to sign requests with", cfg.Name)
 	}
-	c := &Client{base: base, region: region, http: cfg.Client, now: time.Now, header: http.Header{}}
-	for k, v := range cfg.Headers {
-		c.header.Set(k, v)
-	}
-	if c.http == nil {
-		c.http = httpclient.Default()
-	}
-	return c, nil
+	return &Client{base: base, region: region, http: dialect.Client(cfg.Client), now: time.Now, header: dialect.Header(cfg.Headers)}, nil
 }
 
 // Complete answers a chat or embeddings request.
@@ -167,12 +160,7 @@ func (c *Client) Complete(ctx context.Context, call *providers.Call) (*schema.Re
 	case schema.EndpointEmbeddings:
 		return c.embed(ctx, call)
 	}
-	return nil, unsupportedEndpoint(call.Request.Endpoint)
-}
-
-func unsupportedEndpoint(ep schema.Endpoint) *apierr.Error {
-	return apierr.New(apierr.KindCaller, http.StatusBadRequest, "invalid_request_error", "unsupported_endpoint",
-		fmt.Sprintf("the bedrock provider does not support the %s endpoint", ep))
+	return nil, dialect.Unsupported("bedrock", call.Request.Endpoint)
 }
 
 func (c *Client) chat(ctx context.Context, call *providers.Call) (*schema.Response, error) {
@@ -208,7 +196,7 @@ func (t *translation) answer(raw []byte, env envelope) (*schema.Response, error)
 // Stream sends a ConverseStream request.
 func (c *Client) Stream(ctx context.Context, call *providers.Call) (schema.Stream, error) {
 	if call.Request.Endpoint != schema.EndpointChat {
-		return nil, unsupportedEndpoint(call.Request.Endpoint)
+		return nil, dialect.Unsupported("bedrock", call.Request.Endpoint)
 	}
 	tr, body, err := translate(call)
 	if err != nil {
@@ -218,7 +206,7 @@ func (c *Client) Stream(ctx context.Context, call *providers.Call) (schema.Strea
 	if err != nil {
 		return nil, err
 	}
-	if mt, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";"); !strings.EqualFold(strings.TrimSpace(mt), "application/vnd.amazon.eventstream") {
+	if !dialect.HasMediaType(resp.Header.Get("Content-Type"), "application/vnd.amazon.eventstream") {
 		resp.Body.Close()
 		return nil, apierr.Upstream("upstream did not answer with an event stream")
 	}
@@ -228,17 +216,17 @@ func (c *Client) Stream(ctx context.Context, call *providers.Call) (schema.Strea
 
 // translate decodes the client's chat body and builds the Converse body.
 func translate(call *providers.Call) (*translation, []byte, error) {
-	var cr schema.ChatRequest
-	if err := json.Unmarshal(call.Request.Body, &cr); err != nil {
-		return nil, nil, apierr.InvalidJSON("the request body is not a valid chat completion request").WithCause(err)
-	}
-	tr, err := toConverse(&cr)
+	cr, err := dialect.DecodeChat(call.Request.Body)
 	if err != nil {
 		return nil, nil, err
 	}
-	body, err := json.Marshal(&tr.req)
+	tr, err := toConverse(cr)
 	if err != nil {
-		return nil, nil, apierr.From(err)
+		return nil, nil, err
+	}
+	body, err := dialect.Encode(&tr.req)
+	if err != nil {
+		return nil, nil, err
 	}
 	return tr, body, nil
 }
@@ -259,27 +247,19 @@ func (c *Client) envelope(h http.Header, call *providers.Call) envelope {
 // is read, closed and returned as an *apierr.Error.
 func (c *Client) post(ctx context.Context, call *providers.Call, op string, body []byte, accept string) (*http.Response, error) {
 	target := c.base + "/model/" + escapeSegment(call.Model) + "/" + op
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
-	if err != nil {
-		return nil, apierr.From(err)
-	}
 	// A copy: the signer writes into the header's slices.
-	req.Header = c.header.Clone()
-	req.Header.Set("Content-Type", "application/json")
+	req, err := dialect.NewPost(ctx, target, c.header, body)
+	if err != nil {
+		return nil, err
+	}
 	req.Header.Set("Accept", accept)
 	if err := authorize(ctx, req, body, call.Key, c.region, signingName, c.now()); err != nil {
 		return nil, apierr.From(errors.New("signing the upstream request failed"))
 	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, openai.TransportError(ctx, err, c.base, call.Key)
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return resp, nil
-	}
-	defer resp.Body.Close()
-	raw, _ := openai.ReadBody(resp.Body, resp.ContentLength, maxErrorBodyBytes)
-	return nil, statusError(resp.StatusCode, resp.Header, raw, call.Key, c.now())
+	return dialect.Do(ctx, c.http, req, c.base, call.Key, func(resp *http.Response) *apierr.Error {
+		raw, _ := openai.ReadBody(resp.Body, resp.ContentLength, maxErrorBodyBytes)
+		return statusError(resp.StatusCode, resp.Header, raw, call.Key, c.now())
+	})
 }
 
 // escapeSegment escapes a path segment the way the AWS SDKs do: every byte but the

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tollgate-llm/tollgate/providers"
 	"github.com/tollgate-llm/tollgate/providers/httpclient"
+	"github.com/tollgate-llm/tollgate/providers/providertest"
 	"github.com/tollgate-llm/tollgate/schema"
 )
 
@@ -58,17 +59,5 @@ func readTestdata(t testing.TB, name string) []byte {
 // golden compares got with testdata/name, rewriting it under -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs:\n got:\n%s\nwant:\n%s", name, got, want)
-	}
+	providertest.Golden(t, filepath.Join("testdata", name), got, *update)
 }

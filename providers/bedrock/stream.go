@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/tollgate-llm/tollgate/apierr"
+	"github.com/tollgate-llm/tollgate/providers/dialect"
 	"github.com/tollgate-llm/tollgate/providers/openai"
 	"github.com/tollgate-llm/tollgate/schema"
 )
@@ -180,9 +181,7 @@ func (tr *streamTranslator) chunk(d schema.Delta, finish *string) []byte {
 // messageStop was cut short.
 func (tr *streamTranslator) end() error {
 	if !tr.stopped {
-		e := apierr.Upstream("upstream closed the stream early").WithCause(io.ErrUnexpectedEOF)
-		e.Retryable = true
-		return e
+		return dialect.CutShort("upstream closed the stream early", io.ErrUnexpectedEOF)
 	}
 	return nil
 }
@@ -228,14 +227,10 @@ func (s *stream) readError(err error) error {
 	case errors.Is(err, errFrame):
 		return apierr.Upstream("upstream sent a malformed event stream").WithCause(err)
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		e := apierr.Upstream("upstream closed the stream early").WithCause(err)
-		e.Retryable = true
-		return e
+		return dialect.CutShort("upstream closed the stream early", err)
 	}
 	// Bedrock URLs and read errors never hold the credential, which travels in headers.
-	e := apierr.Upstream("the upstream stream failed").WithCause(err)
-	e.Retryable = true
-	return e
+	return dialect.CutShort("the upstream stream failed", err)
 }
 
 // Usage returns the usage of the metadata event, once it arrived.

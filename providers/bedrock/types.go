@@ -20,7 +20,7 @@ type Client struct {
 	base   string // scheme and host (and any path prefix), no trailing slash
 	region string
 	http   *http.Client
-	header http.Header // operator headers, sent on every request
+	header http.Header // operator headers and content type, sent on every request
 	now    func() time.Time
 }
 

@@ -40,56 +40,35 @@
 package cohere
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/tollgate-llm/tollgate/apierr"
 	"github.com/tollgate-llm/tollgate/providers"
-	"github.com/tollgate-llm/tollgate/providers/httpclient"
-	"github.com/tollgate-llm/tollgate/providers/openai"
+	"github.com/tollgate-llm/tollgate/providers/dialect"
 	"github.com/tollgate-llm/tollgate/schema"
 )
 
 // DefaultBaseURL is Cohere's API origin.
 const DefaultBaseURL = "https://api.cohere.com"
 
-// Limits on what is read from the upstream.
-const (
-	maxBodyBytes      = 64 << 20
-	maxErrorBodyBytes = 1 << 20
-)
+// maxBodyBytes bounds what is read of a whole answer.
+const maxBodyBytes = 64 << 20
 
 // New builds a Cohere provider for cfg.
 func New(cfg providers.Config) (providers.Provider, error) {
-	base := cfg.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	base, ok := dialect.Origin(cfg.BaseURL, DefaultBaseURL)
+	if !ok {
 		return nil, fmt.Errorf("provider %q: base_url must be an absolute http or https URL without query", cfg.Name)
 	}
-	base = strings.TrimRight(base, "/")
 	for _, v := range []string{"/v2", "/v1"} {
 		base = strings.TrimSuffix(base, v)
 	}
-	c := &Client{base: base, http: cfg.Client, now: time.Now, headers: make(http.Header, len(cfg.Headers)+1)}
-	for k, v := range cfg.Headers {
-		c.headers.Set(k, v)
-	}
-	c.headers.Set("Content-Type", "application/json")
-	if c.http == nil {
-		c.http = httpclient.Default()
-	}
-	return c, nil
+	return &Client{base: base, http: dialect.Client(cfg.Client), now: time.Now, headers: dialect.Header(cfg.Headers)}, nil
 }
 
 // Complete answers a chat or embeddings request.
@@ -100,7 +79,7 @@ func (c *Client) Complete(ctx context.Context, call *providers.Call) (*schema.Re
 	case schema.EndpointEmbeddings:
 		return c.embed(ctx, call)
 	}
-	return nil, unsupported(call.Request.Endpoint)
+	return nil, dialect.Unsupported("cohere", call.Request.Endpoint)
 }
 
 func (c *Client) chat(ctx context.Context, call *providers.Call) (*schema.Response, error) {
@@ -138,19 +117,15 @@ func (c *Client) answer(raw []byte, model string, key schema.Secret) (*schema.Re
 
 // chatBody decodes the client's OpenAI request and encodes Cohere's.
 func chatBody(call *providers.Call, stream bool) ([]byte, error) {
-	var req schema.ChatRequest
-	if err := json.Unmarshal(call.Request.Body, &req); err != nil {
-		return nil, apierr.InvalidJSON("the request body is not a valid chat completion request").WithCause(err)
-	}
-	cr, err := toChat(&req, call.Model, stream)
+	req, err := dialect.DecodeChat(call.Request.Body)
 	if err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(cr)
+	cr, err := toChat(req, call.Model, stream)
 	if err != nil {
-		return nil, apierr.From(err)
+		return nil, err
 	}
-	return b, nil
+	return dialect.Encode(cr)
 }
 
 // post sends body to path and returns the whole 2xx JSON answer.
@@ -160,12 +135,9 @@ func (c *Client) post(ctx context.Context, call *providers.Call, path string, bo
 		return nil, err
 	}
 	defer resp.Body.Close()
-	raw, err := readAll(resp.Body, maxBodyBytes)
+	raw, err := dialect.ReadAll(resp.Body, maxBodyBytes)
 	if err != nil {
-		if errors.Is(err, errTooLarge) {
-			return nil, apierr.Upstream("upstream response is larger than the limit").WithCause(err)
-		}
-		return nil, openai.TransportError(ctx, err, c.base, call.Key)
+		return nil, dialect.ReadError(ctx, err, c.base, call.Key)
 	}
 	if !json.Valid(raw) {
 		return nil, apierr.Upstream("upstream returned a non-JSON response")
@@ -176,37 +148,16 @@ func (c *Client) post(ctx context.Context, call *providers.Call, path string, bo
 // send posts body and returns a 2xx response; any other status is read, closed and
 // returned as an *apierr.Error.
 func (c *Client) send(ctx context.Context, call *providers.Call, path string, body []byte, accept string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(body))
+	req, err := dialect.NewPost(ctx, c.base+path, c.headers, body)
 	if err != nil {
-		return nil, apierr.From(err)
+		return nil, err
 	}
-	req.Header = c.headers.Clone()
 	req.Header.Set("Accept", accept)
 	if !call.Key.Empty() {
 		req.Header.Set("Authorization", "Bearer "+call.Key.Reveal())
 	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, openai.TransportError(ctx, err, c.base, call.Key)
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return resp, nil
-	}
-	defer resp.Body.Close()
-	raw, _ := readAll(resp.Body, maxErrorBodyBytes) // a short body still yields a status error
-	return nil, statusError(ctx, resp.StatusCode, resp.Header, raw, call.Key, c.now())
-}
-
-var errTooLarge = errors.New("upstream body over the size limit")
-
-// readAll reads r in full, up to limit bytes.
-func readAll(r io.Reader, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, errTooLarge
-	}
-	return b, nil
+	// A short body still yields a status error.
+	return dialect.Do(ctx, c.http, req, c.base, call.Key, func(resp *http.Response) *apierr.Error {
+		return statusError(ctx, resp.StatusCode, resp.Header, dialect.ErrorBody(resp.Body), call.Key, c.now())
+	})
 }

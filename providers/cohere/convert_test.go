@@ -3,38 +3,31 @@ package cohere
 import (
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/tollgate-llm/tollgate/apierr"
+	"github.com/tollgate-llm/tollgate/providers/providertest"
 	"github.com/tollgate-llm/tollgate/schema"
 )
 
 // TestChatRequestGolden pins the translation of OpenAI requests
 // (testdata/requests/*.openai.json) to /v2/chat bodies (*.cohere.json).
 func TestChatRequestGolden(t *testing.T) {
-	for _, name := range cases(t, "requests", ".openai.json") {
-		t.Run(name, func(t *testing.T) {
-			in, err := os.ReadFile(filepath.Join("testdata", "requests", name+".openai.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var req schema.ChatRequest
-			if err := json.Unmarshal(in, &req); err != nil {
-				t.Fatal(err)
-			}
-			cr, err := toChat(&req, req.Model, true)
-			if err != nil {
-				t.Fatalf("toChat: %v", err)
-			}
-			b, err := json.Marshal(cr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden(t, filepath.Join("testdata", "requests", name+".cohere.json"), indent(t, b))
-		})
-	}
+	providertest.GoldenFiles(t, "requests", ".openai.json", ".cohere.json", *update, func(t *testing.T, in []byte) []byte {
+		var req schema.ChatRequest
+		if err := json.Unmarshal(in, &req); err != nil {
+			t.Fatal(err)
+		}
+		cr, err := toChat(&req, req.Model, true)
+		if err != nil {
+			t.Fatalf("toChat: %v", err)
+		}
+		b, err := json.Marshal(cr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return providertest.Indent(t, b)
+	})
 }
 
 // TestChatRequestRejects: requests Cohere cannot express are a 400 naming the field.
@@ -74,24 +67,18 @@ func TestChatRequestRejects(t *testing.T) {
 // usage Response reports.
 func TestChatResponseGolden(t *testing.T) {
 	c := testClient(t, "")
-	for _, name := range cases(t, "responses", ".cohere.json") {
-		t.Run(name, func(t *testing.T) {
-			in, err := os.ReadFile(filepath.Join("testdata", "responses", name+".cohere.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, err := c.answer(in, "command-a-03-2025", schema.NewSecret(testKey))
-			if err != nil {
-				t.Fatalf("answer: %v", err)
-			}
-			out, _ := json.Marshal(struct {
-				Body     json.RawMessage `json:"body"`
-				Usage    schema.Usage    `json:"tollgate_usage"`
-				HasUsage bool            `json:"has_usage"`
-			}{resp.Body, resp.Usage, resp.HasUsage})
-			golden(t, filepath.Join("testdata", "responses", name+".openai.json"), indent(t, out))
-		})
-	}
+	providertest.GoldenFiles(t, "responses", ".cohere.json", ".openai.json", *update, func(t *testing.T, in []byte) []byte {
+		resp, err := c.answer(in, "command-a-03-2025", schema.NewSecret(testKey))
+		if err != nil {
+			t.Fatalf("answer: %v", err)
+		}
+		out, _ := json.Marshal(struct {
+			Body     json.RawMessage `json:"body"`
+			Usage    schema.Usage    `json:"tollgate_usage"`
+			HasUsage bool            `json:"has_usage"`
+		}{resp.Body, resp.Usage, resp.HasUsage})
+		return providertest.Indent(t, out)
+	})
 }
 
 // TestFinishError: a whole answer that finished with ERROR is a retryable 502, not an

@@ -3,11 +3,11 @@ package cohere
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/tollgate-llm/tollgate/apierr"
+	"github.com/tollgate-llm/tollgate/providers/dialect"
 	"github.com/tollgate-llm/tollgate/providers/openai"
 	"github.com/tollgate-llm/tollgate/schema"
 )
@@ -40,14 +40,12 @@ func statusError(ctx context.Context, status int, h http.Header, body []byte, ke
 	if status == statusClientClosed && ctx.Err() != nil {
 		return openai.ContextError(ctx)
 	}
-	e := &apierr.Error{Kind: apierr.KindProvider, Status: status}
-	switch {
-	case status == statusInvalidToken:
+	e := dialect.StatusError(status)
+	switch status {
+	case statusInvalidToken:
 		e.Status = http.StatusUnauthorized
-	case status == statusClientClosed:
+	case statusClientClosed:
 		e.Type, e.Code = "invalid_request_error", "client_closed_request"
-	case status < 400 || status > 599:
-		e.Status = http.StatusBadGateway
 	}
 	if tc, ok := statusCodes[e.Status]; ok && e.Type == "" {
 		e.Type, e.Code = tc[0], tc[1]
@@ -58,19 +56,11 @@ func statusError(ctx context.Context, status int, h http.Header, body []byte, ke
 	if json.Unmarshal(body, &b) == nil {
 		e.Message = openai.Sanitize(b.Message, key)
 	}
-	if e.Message == "" {
-		e.Message = fmt.Sprintf("upstream returned status %d", status)
-	}
 	if e.Type == "" {
-		e.Type, e.Code = openai.ErrorType(e.Status), "upstream_error"
+		e.Code = "upstream_error"
 	}
+	dialect.FillDefaults(e, status)
 	e.Retryable = openai.RetryableStatus(e.Status) || status == statusClientClosed
 	e.RetryAfter = openai.RetryAfter(h, now)
 	return e
-}
-
-// unsupported is the answer for an endpoint Cohere's v2 API has no equivalent of.
-func unsupported(endpoint schema.Endpoint) *apierr.Error {
-	return apierr.New(apierr.KindCaller, http.StatusBadRequest, "invalid_request_error", "unsupported_endpoint",
-		fmt.Sprintf("the cohere provider does not support the %s endpoint", endpoint))
 }

@@ -6,30 +6,17 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/tollgate-llm/tollgate/apierr"
+	"github.com/tollgate-llm/tollgate/providers/providertest"
 	"github.com/tollgate-llm/tollgate/schema"
 )
-
-// seeds adds every testdata/<dir>/*<suffix> file to the fuzz corpus.
-func seeds(f *testing.F, dir, suffix string) {
-	files, _ := filepath.Glob(filepath.Join("testdata", dir, "*"+suffix))
-	for _, p := range files {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-}
 
 // FuzzCohereStream: any body read as a Cohere v2 stream ends in io.EOF or an
 // *apierr.Error, without panicking or hanging, and every chunk is an OpenAI chunk.
 func FuzzCohereStream(f *testing.F) {
-	seeds(f, "streams", ".sse")
+	providertest.Seeds(f, "streams/*.sse")
 	f.Add([]byte("data: {\"type\":\"tool-call-delta\",\"index\":-3,\"delta\":{\"message\":{\"tool_calls\":[]}}}\n\n"))
 	f.Add([]byte("data: {\"type\":\"message-end\",\"delta\":{\"usage\":{\"tokens\":{\"input_tokens\":1e300}}}}\n\ndata: [DONE]\n\n"))
 	c := testClient(f, "")
@@ -65,7 +52,7 @@ func FuzzCohereStream(f *testing.F) {
 // FuzzCohereResponse: any body read as a whole /v2/chat answer, or as an error body,
 // gives an OpenAI chat completion or an *apierr.Error, without panicking.
 func FuzzCohereResponse(f *testing.F) {
-	seeds(f, "responses", ".cohere.json")
+	providertest.Seeds(f, "responses/*.cohere.json")
 	f.Add([]byte(`{"message":"invalid api token"}`))
 	f.Add([]byte(`{"id":"x","finish_reason":"ERROR"}`))
 	f.Add([]byte(`{"id":"x","usage":{"billed_units":{"input_tokens":-1,"output_tokens":1e99},"cached_tokens":5}}`))

@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"mime"
-	"sync"
 	"time"
 
 	"github.com/tollgate-llm/tollgate/apierr"
 	"github.com/tollgate-llm/tollgate/providers"
-	"github.com/tollgate-llm/tollgate/providers/openai"
+	"github.com/tollgate-llm/tollgate/providers/dialect"
 	"github.com/tollgate-llm/tollgate/providers/sse"
 	"github.com/tollgate-llm/tollgate/schema"
 )
@@ -21,7 +19,7 @@ import (
 // event stream.
 func (c *Client) Stream(ctx context.Context, call *providers.Call) (schema.Stream, error) {
 	if call.Request.Endpoint != schema.EndpointChat {
-		return nil, unsupported(call.Request.Endpoint)
+		return nil, dialect.Unsupported("cohere", call.Request.Endpoint)
 	}
 	body, err := chatBody(call, true)
 	if err != nil {
@@ -35,16 +33,19 @@ func (c *Client) Stream(ctx context.Context, call *providers.Call) (schema.Strea
 		resp.Body.Close()
 		return nil, apierr.Upstream("upstream did not answer with an event stream")
 	}
-	return &stream{ctx: ctx, body: resp.Body, r: sse.NewReader(resp.Body, 0), key: call.Key, now: c.now,
-		includeUsage: call.Request.IncludeUsage, model: call.Model, calls: map[int]int{}}, nil
+	return c.newStream(ctx, resp.Body, call), nil
+}
+
+func (c *Client) newStream(ctx context.Context, body io.ReadCloser, call *providers.Call) *stream {
+	s := &stream{key: call.Key, now: c.now, includeUsage: call.Request.IncludeUsage, model: call.Model, calls: map[int]int{}}
+	s.Init(ctx, body, sse.NewReader(body, 0), call.Key)
+	return s
 }
 
 // stream translates Cohere's v2 chat events to OpenAI chunks. Next and Usage are for
 // one goroutine; Close may be called from any goroutine, any number of times.
 type stream struct {
-	ctx          context.Context
-	body         io.ReadCloser
-	r            *sse.Reader
+	dialect.Events
 	key          schema.Secret
 	now          func() time.Time
 	includeUsage bool
@@ -59,56 +60,21 @@ type stream struct {
 
 	usage    schema.Usage
 	hasUsage bool
-
-	queue [][]byte
-	done  bool
-	err   error
-
-	closeOnce sync.Once
-	closeErr  error
 }
 
 // Next returns the next OpenAI chunk, io.EOF after the last one, or an *apierr.Error.
-func (s *stream) Next() ([]byte, error) {
-	for {
-		if len(s.queue) > 0 {
-			b := s.queue[0]
-			s.queue = s.queue[1:]
-			return b, nil
-		}
-		switch {
-		case s.err != nil:
-			return nil, s.err
-		case s.done:
-			s.err = io.EOF
-			continue
-		}
-		ev, err := s.r.Next()
-		if err != nil {
-			s.end(err)
-			continue
-		}
-		if bytes.Equal(ev.Data, []byte("[DONE]")) {
-			s.end(io.EOF)
-			continue
-		}
-		if err := s.event(ev.Data); err != nil {
-			s.err = err
-		}
-	}
-}
+func (s *stream) Next() ([]byte, error) { return s.NextChunk(s) }
 
 // Usage returns the usage message-end reported.
 func (s *stream) Usage() (schema.Usage, bool) { return s.usage, s.hasUsage }
 
-// Close releases the upstream response; closing early aborts the upstream request.
-func (s *stream) Close() error {
-	s.closeOnce.Do(func() { s.closeErr = s.body.Close() })
-	return s.closeErr
-}
-
-// event translates one Cohere event into zero or more queued chunks.
-func (s *stream) event(data []byte) error {
+// Event translates one Cohere event into zero or more queued chunks; a data: [DONE]
+// ends the stream.
+func (s *stream) Event(data []byte) error {
+	if bytes.Equal(data, []byte("[DONE]")) {
+		s.End(io.EOF, s)
+		return nil
+	}
 	var ev streamEvent
 	if err := json.Unmarshal(data, &ev); err != nil {
 		return apierr.Upstream("upstream sent an event that is not a Cohere stream event").WithCause(err)
@@ -220,40 +186,18 @@ func (s *stream) messageEnd(ev *streamEvent) error {
 }
 
 func (s *stream) push(d schema.Delta, finish *string) {
-	s.enqueue(schema.ChatChunk{ID: s.id, Object: "chat.completion.chunk", Created: s.created, Model: s.model,
+	s.Enqueue(schema.ChatChunk{ID: s.id, Object: "chat.completion.chunk", Created: s.created, Model: s.model,
 		Choices: []schema.ChunkChoice{{Delta: d, FinishReason: finish}}})
 }
 
-func (s *stream) enqueue(c schema.ChatChunk) {
-	b, err := json.Marshal(c)
-	if err != nil {
-		s.err = apierr.From(err)
-		return
+// Complete reports, at the end of the event stream, whether message-end arrived, and
+// then queues the usage chunk (when asked for); before it, the stream was cut short.
+func (s *stream) Complete() bool {
+	if !s.finished {
+		return false
 	}
-	s.queue = append(s.queue, b)
-}
-
-// end handles the end of the event stream: after message-end it queues the usage
-// chunk (when asked for); before it, the stream was cut short.
-func (s *stream) end(err error) {
-	switch {
-	case s.ctx.Err() != nil:
-		s.err = openai.ContextError(s.ctx)
-	case errors.Is(err, io.EOF) && s.finished:
-		s.done = true
-		if s.includeUsage && s.hasUsage {
-			s.enqueue(schema.ChatChunk{ID: s.id, Object: "chat.completion.chunk", Created: s.created, Model: s.model,
-				Choices: []schema.ChunkChoice{}, Usage: s.usage.WireUsage()})
-		}
-	case errors.Is(err, sse.ErrMalformed):
-		s.err = apierr.Upstream("upstream sent a malformed event stream").WithCause(err)
-	case errors.Is(err, sse.ErrTooLong):
-		s.err = apierr.Upstream("upstream sent an event larger than the limit").WithCause(err)
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		e := apierr.Upstream("upstream closed the stream before the answer finished").WithCause(io.ErrUnexpectedEOF)
-		e.Retryable = true
-		s.err = e
-	default:
-		s.err = openai.TransportError(s.ctx, err, "upstream", s.key)
+	if s.includeUsage && s.hasUsage {
+		s.EnqueueUsage(s.id, s.created, s.model, s.usage)
 	}
+	return true
 }

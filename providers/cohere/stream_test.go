@@ -3,11 +3,9 @@ package cohere
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,7 +13,7 @@ import (
 	"github.com/tollgate-llm/tollgate/apierr"
 	"github.com/tollgate-llm/tollgate/fakellm"
 	"github.com/tollgate-llm/tollgate/providers"
-	"github.com/tollgate-llm/tollgate/providers/sse"
+	"github.com/tollgate-llm/tollgate/providers/providertest"
 	"github.com/tollgate-llm/tollgate/schema"
 )
 
@@ -26,10 +24,7 @@ func streamCall() *providers.Call {
 }
 
 func newTestStream(c *Client, raw []byte) *stream {
-	body := io.NopCloser(bytes.NewReader(raw))
-	call := streamCall()
-	return &stream{ctx: context.Background(), body: body, r: sse.NewReader(body, 0), key: call.Key, now: c.now,
-		includeUsage: true, model: call.Model, calls: map[int]int{}}
+	return c.newStream(context.Background(), io.NopCloser(bytes.NewReader(raw)), streamCall())
 }
 
 // translate runs a raw Cohere SSE body through the stream and renders every chunk, the
@@ -37,30 +32,9 @@ func newTestStream(c *Client, raw []byte) *stream {
 func translate(t testing.TB, c *Client, raw []byte) []byte {
 	st := newTestStream(c, raw)
 	defer st.Close()
-	var out bytes.Buffer
-	for n := 0; ; n++ {
-		b, err := st.Next()
-		if err != nil {
-			u, ok := st.Usage()
-			fmt.Fprintf(&out, "# usage %v: %+v\n", ok, u)
-			var e *apierr.Error
-			switch {
-			case errors.Is(err, io.EOF):
-				out.WriteString("# end: EOF\n")
-			case errors.As(err, &e):
-				fmt.Fprintf(&out, "# error: status %d type %s code %s retryable %v: %s\n",
-					e.Status, e.Type, e.Code, e.Retryable, e.Message)
-			default:
-				t.Fatalf("Next: %T %v is neither io.EOF nor *apierr.Error", err, err)
-			}
-			return out.Bytes()
-		}
-		out.Write(b)
-		out.WriteByte('\n')
-		if n > 10000 {
-			t.Fatal("the stream does not end")
-		}
-	}
+	return providertest.Transcript(t, st, func(e *apierr.Error) string {
+		return fmt.Sprintf("status %d type %s code %s retryable %v: %s", e.Status, e.Type, e.Code, e.Retryable, e.Message)
+	})
 }
 
 // TestStreamGolden pins the translation of Cohere SSE bodies (testdata/streams/*.sse)
@@ -69,15 +43,9 @@ func translate(t testing.TB, c *Client, raw []byte) []byte {
 // streams cut short and garbage.
 func TestStreamGolden(t *testing.T) {
 	c := testClient(t, "")
-	for _, name := range cases(t, "streams", ".sse") {
-		t.Run(name, func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join("testdata", "streams", name+".sse"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden(t, filepath.Join("testdata", "streams", name+".chunks"), translate(t, c, raw))
-		})
-	}
+	providertest.GoldenFiles(t, "streams", ".sse", ".chunks", *update, func(t *testing.T, raw []byte) []byte {
+		return translate(t, c, raw)
+	})
 }
 
 // TestRecordedFakeStreams pins what fakellm's Cohere dialect sends for a text answer
@@ -113,6 +81,6 @@ func TestRecordedFakeStreams(t *testing.T) {
 		if !strings.HasPrefix(string(raw), "event: message-start\ndata: ") || !strings.HasSuffix(string(raw), "data: [DONE]\n\n") {
 			t.Errorf("%s: not Cohere's framing: %.300s", r.name, raw)
 		}
-		golden(t, filepath.Join("testdata", "streams", r.name+".sse"), raw)
+		providertest.Golden(t, filepath.Join("testdata", "streams", r.name+".sse"), raw, *update)
 	}
 }

@@ -53,14 +53,11 @@
 package gemini
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -68,8 +65,7 @@ import (
 
 	"github.com/tollgate-llm/tollgate/apierr"
 	"github.com/tollgate-llm/tollgate/providers"
-	"github.com/tollgate-llm/tollgate/providers/httpclient"
-	"github.com/tollgate-llm/tollgate/providers/openai"
+	"github.com/tollgate-llm/tollgate/providers/dialect"
 	"github.com/tollgate-llm/tollgate/schema"
 )
 
@@ -79,24 +75,16 @@ const DefaultBaseURL = "https://generativelanguage.googleapis.com"
 // DefaultAPIVersion is the API version path segment the SDKs use by default.
 const DefaultAPIVersion = "v1beta"
 
-// Limits on what is read from the upstream.
-const (
-	maxBodyBytes      = 64 << 20
-	maxErrorBodyBytes = 1 << 20
-)
+// maxBodyBytes bounds what is read of a whole answer.
+const maxBodyBytes = 64 << 20
 
 // New builds a Gemini provider for cfg. cfg.BaseURL is the origin (default
 // DefaultBaseURL); a base URL that already ends in /v1beta or /v1 sets the version.
 func New(cfg providers.Config) (providers.Provider, error) {
-	base := cfg.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	base, ok := dialect.Origin(cfg.BaseURL, DefaultBaseURL)
+	if !ok {
 		return nil, fmt.Errorf("provider %q: base_url must be an absolute http or https URL without query", cfg.Name)
 	}
-	base = strings.TrimRight(base, "/")
 	version := cfg.APIVersion
 	for _, v := range []string{"v1beta", "v1"} {
 		if trimmed, ok := strings.CutSuffix(base, "/"+v); ok {
@@ -107,16 +95,8 @@ func New(cfg providers.Config) (providers.Provider, error) {
 	if version == "" {
 		version = DefaultAPIVersion
 	}
-	c := &Client{base: base, version: version, http: cfg.Client, now: time.Now, newID: randomID,
-		headers: make(http.Header, len(cfg.Headers)+1)}
-	for k, v := range cfg.Headers {
-		c.headers.Set(k, v)
-	}
-	c.headers.Set("Content-Type", "application/json")
-	if c.http == nil {
-		c.http = httpclient.Default()
-	}
-	return c, nil
+	return &Client{base: base, version: version, http: dialect.Client(cfg.Client), now: time.Now, newID: randomID,
+		headers: dialect.Header(cfg.Headers)}, nil
 }
 
 func randomID() string {
@@ -133,7 +113,7 @@ func (c *Client) Complete(ctx context.Context, call *providers.Call) (*schema.Re
 	case schema.EndpointEmbeddings:
 		return c.embed(ctx, call)
 	}
-	return nil, unsupported(call.Request.Endpoint)
+	return nil, dialect.Unsupported("gemini", call.Request.Endpoint)
 }
 
 func (c *Client) chat(ctx context.Context, call *providers.Call) (*schema.Response, error) {
@@ -172,19 +152,15 @@ func (c *Client) answerID(responseID string) string {
 
 // chatBody decodes the client's OpenAI request and encodes the Gemini one.
 func (c *Client) chatBody(call *providers.Call) ([]byte, error) {
-	var req schema.ChatRequest
-	if err := json.Unmarshal(call.Request.Body, &req); err != nil {
-		return nil, apierr.InvalidJSON("the request body is not a valid chat completion request").WithCause(err)
-	}
-	g, err := chatRequest(&req, call.Model)
+	req, err := dialect.DecodeChat(call.Request.Body)
 	if err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(g)
+	g, err := chatRequest(req, call.Model)
 	if err != nil {
-		return nil, apierr.From(err)
+		return nil, err
 	}
-	return b, nil
+	return dialect.Encode(g)
 }
 
 // post sends body to the model's method and returns the whole 2xx answer.
@@ -194,9 +170,9 @@ func (c *Client) post(ctx context.Context, call *providers.Call, method, query s
 		return nil, err
 	}
 	defer resp.Body.Close()
-	raw, err := readAll(resp.Body, maxBodyBytes)
+	raw, err := dialect.ReadAll(resp.Body, maxBodyBytes)
 	if err != nil {
-		return nil, c.readError(ctx, err, call.Key)
+		return nil, dialect.ReadError(ctx, err, c.base, call.Key)
 	}
 	if e := embeddedError(raw, call.Key, c.now()); e != nil {
 		return nil, e
@@ -210,25 +186,16 @@ func (c *Client) post(ctx context.Context, call *providers.Call, method, query s
 // send posts body and returns a 2xx response; any other status is read, closed and
 // returned as an *apierr.Error.
 func (c *Client) send(ctx context.Context, call *providers.Call, method, query string, body []byte) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(call.Model, method, query), bytes.NewReader(body))
+	req, err := dialect.NewPost(ctx, c.url(call.Model, method, query), c.headers, body)
 	if err != nil {
-		return nil, apierr.From(err)
+		return nil, err
 	}
-	req.Header = c.headers.Clone()
 	if !call.Key.Empty() {
 		req.Header.Set("x-goog-api-key", call.Key.Reveal())
 	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, openai.TransportError(ctx, err, c.base, call.Key)
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return resp, nil
-	}
-	defer resp.Body.Close()
-	// A body that cannot be read in full still yields a status error.
-	raw, _ := readAll(resp.Body, maxErrorBodyBytes)
-	return nil, statusError(resp.StatusCode, resp.Header, raw, call.Key, c.now())
+	return dialect.Do(ctx, c.http, req, c.base, call.Key, func(resp *http.Response) *apierr.Error {
+		return statusError(resp.StatusCode, resp.Header, dialect.ErrorBody(resp.Body), call.Key, c.now())
+	})
 }
 
 // url is {base}/{version}/models/{model}:{method}. A model given as a resource name
@@ -243,26 +210,4 @@ func (c *Client) url(model, method, query string) string {
 		u += "?" + query
 	}
 	return u
-}
-
-var errTooLarge = errors.New("upstream body over the size limit")
-
-// readAll reads r in full, up to limit bytes.
-func readAll(r io.Reader, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, errTooLarge
-	}
-	return b, nil
-}
-
-// readError maps a failure to read a response body.
-func (c *Client) readError(ctx context.Context, err error, key schema.Secret) *apierr.Error {
-	if errors.Is(err, errTooLarge) {
-		return apierr.Upstream("upstream response is larger than the limit").WithCause(err)
-	}
-	return openai.TransportError(ctx, err, c.base, key)
 }

@@ -3,11 +3,10 @@ package gemini
 import (
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/tollgate-llm/tollgate/apierr"
+	"github.com/tollgate-llm/tollgate/providers/providertest"
 	"github.com/tollgate-llm/tollgate/schema"
 )
 
@@ -15,27 +14,21 @@ import (
 // (testdata/requests/*.openai.json) to Gemini bodies (*.gemini.json). The OpenAI
 // request's model is the upstream model.
 func TestChatRequestGolden(t *testing.T) {
-	for _, name := range cases(t, "requests", ".openai.json") {
-		t.Run(name, func(t *testing.T) {
-			in, err := os.ReadFile(filepath.Join("testdata", "requests", name+".openai.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var req schema.ChatRequest
-			if err := json.Unmarshal(in, &req); err != nil {
-				t.Fatal(err)
-			}
-			g, err := chatRequest(&req, req.Model)
-			if err != nil {
-				t.Fatalf("chatRequest: %v", err)
-			}
-			b, err := json.Marshal(g)
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden(t, filepath.Join("testdata", "requests", name+".gemini.json"), indent(t, b))
-		})
-	}
+	providertest.GoldenFiles(t, "requests", ".openai.json", ".gemini.json", *update, func(t *testing.T, in []byte) []byte {
+		var req schema.ChatRequest
+		if err := json.Unmarshal(in, &req); err != nil {
+			t.Fatal(err)
+		}
+		g, err := chatRequest(&req, req.Model)
+		if err != nil {
+			t.Fatalf("chatRequest: %v", err)
+		}
+		b, err := json.Marshal(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return providertest.Indent(t, b)
+	})
 }
 
 // TestChatRequestRejects: requests Gemini cannot express are a 400 naming the field,
@@ -100,22 +93,16 @@ func TestCleanSchemaKeepsOrder(t *testing.T) {
 // usage Response reports in a trailing "tollgate_usage" member.
 func TestChatResponseGolden(t *testing.T) {
 	c := testClient(t, "")
-	for _, name := range cases(t, "responses", ".gemini.json") {
-		t.Run(name, func(t *testing.T) {
-			in, err := os.ReadFile(filepath.Join("testdata", "responses", name+".gemini.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, err := c.answer(in, "gemini-2.5-flash")
-			if err != nil {
-				t.Fatalf("answer: %v", err)
-			}
-			out, _ := json.Marshal(struct {
-				Body     json.RawMessage `json:"body"`
-				Usage    schema.Usage    `json:"tollgate_usage"`
-				HasUsage bool            `json:"has_usage"`
-			}{resp.Body, resp.Usage, resp.HasUsage})
-			golden(t, filepath.Join("testdata", "responses", name+".openai.json"), indent(t, out))
-		})
-	}
+	providertest.GoldenFiles(t, "responses", ".gemini.json", ".openai.json", *update, func(t *testing.T, in []byte) []byte {
+		resp, err := c.answer(in, "gemini-2.5-flash")
+		if err != nil {
+			t.Fatalf("answer: %v", err)
+		}
+		out, _ := json.Marshal(struct {
+			Body     json.RawMessage `json:"body"`
+			Usage    schema.Usage    `json:"tollgate_usage"`
+			HasUsage bool            `json:"has_usage"`
+		}{resp.Body, resp.Usage, resp.HasUsage})
+		return providertest.Indent(t, out)
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tollgate-llm/tollgate/apierr"
+	"github.com/tollgate-llm/tollgate/providers/dialect"
 	"github.com/tollgate-llm/tollgate/providers/openai"
 	"github.com/tollgate-llm/tollgate/schema"
 )
@@ -32,20 +33,12 @@ const maxRetryDelay = 24 * time.Hour
 // whose ErrorInfo reason is API_KEY_INVALID is an authentication failure (401
 // invalid_api_key), and RetryInfo.retryDelay is the wait to honour (else retry-after).
 func statusError(status int, h http.Header, body []byte, key schema.Secret, now time.Time) *apierr.Error {
-	e := &apierr.Error{Kind: apierr.KindProvider, Status: status}
-	if status < 400 || status > 599 {
-		e.Status = http.StatusBadGateway
-	}
+	e := dialect.StatusError(status)
 	var eb errorBody
 	if json.Unmarshal(body, &eb) == nil && eb.Error != nil {
 		fillError(e, &eb, key)
 	}
-	if e.Message == "" {
-		e.Message = fmt.Sprintf("upstream returned status %d", status)
-	}
-	if e.Type == "" {
-		e.Type = openai.ErrorType(e.Status)
-	}
+	dialect.FillDefaults(e, status)
 	if e.Code == "" && e.Status == http.StatusTooManyRequests {
 		e.Code = "rate_limit_exceeded"
 	}
@@ -107,10 +100,4 @@ func embeddedError(body []byte, key schema.Secret, now time.Time) *apierr.Error 
 		e.Message = "upstream reported an error"
 	}
 	return e
-}
-
-// unsupported is the answer for an endpoint Gemini has no equivalent of.
-func unsupported(endpoint schema.Endpoint) *apierr.Error {
-	return apierr.New(apierr.KindCaller, http.StatusBadRequest, "invalid_request_error", "unsupported_endpoint",
-		fmt.Sprintf("the gemini provider does not support the %s endpoint", endpoint))
 }

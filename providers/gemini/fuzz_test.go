@@ -7,30 +7,17 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/tollgate-llm/tollgate/apierr"
+	"github.com/tollgate-llm/tollgate/providers/providertest"
 	"github.com/tollgate-llm/tollgate/schema"
 )
-
-// seeds adds every testdata/<dir>/*<suffix> file to the fuzz corpus.
-func seeds(f *testing.F, dir, suffix string) {
-	files, _ := filepath.Glob(filepath.Join("testdata", dir, "*"+suffix))
-	for _, p := range files {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-}
 
 // FuzzGeminiStream: any body read as a Gemini SSE stream ends in io.EOF or an
 // *apierr.Error, without panicking or hanging, and every chunk is an OpenAI chunk.
 func FuzzGeminiStream(f *testing.F) {
-	seeds(f, "streams", ".sse")
+	providertest.Seeds(f, "streams/*.sse")
 	f.Add([]byte("data: {\"candidates\":[{\"index\":-1,\"finishReason\":\"STOP\"}]}\n\n"))
 	f.Add([]byte("{\n\"error\": {\"code\": 99999}\n}\n"))
 	c := testClient(f, "")
@@ -63,7 +50,7 @@ func FuzzGeminiStream(f *testing.F) {
 // FuzzGeminiResponse: any body read as a whole Gemini answer, or as an error body,
 // gives an OpenAI chat completion or an *apierr.Error, without panicking.
 func FuzzGeminiResponse(f *testing.F) {
-	seeds(f, "responses", ".gemini.json")
+	providertest.Seeds(f, "responses/*.gemini.json")
 	f.Add([]byte(`{"error":{"code":400,"status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID"}]}}`))
 	f.Add([]byte(`{"error":{"code":429,"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"-1e400s"}]}}`))
 	f.Add([]byte(`{"candidates":null,"usageMetadata":{"promptTokenCount":-5}}`))

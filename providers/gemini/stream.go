@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"mime"
-	"sync"
 	"time"
 
 	"github.com/tollgate-llm/tollgate/apierr"
 	"github.com/tollgate-llm/tollgate/providers"
-	"github.com/tollgate-llm/tollgate/providers/openai"
+	"github.com/tollgate-llm/tollgate/providers/dialect"
 	"github.com/tollgate-llm/tollgate/providers/sse"
 	"github.com/tollgate-llm/tollgate/schema"
 )
@@ -21,7 +19,7 @@ import (
 // once Gemini answered 2xx with an event stream.
 func (c *Client) Stream(ctx context.Context, call *providers.Call) (schema.Stream, error) {
 	if call.Request.Endpoint != schema.EndpointChat {
-		return nil, unsupported(call.Request.Endpoint)
+		return nil, dialect.Unsupported("gemini", call.Request.Endpoint)
 	}
 	body, err := c.chatBody(call)
 	if err != nil {
@@ -33,7 +31,7 @@ func (c *Client) Stream(ctx context.Context, call *providers.Call) (schema.Strea
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "text/event-stream" {
 		defer resp.Body.Close()
-		raw, _ := readAll(resp.Body, maxErrorBodyBytes)
+		raw := dialect.ErrorBody(resp.Body)
 		if e := embeddedError(raw, call.Key, c.now()); e != nil {
 			return nil, e
 		}
@@ -44,20 +42,21 @@ func (c *Client) Stream(ctx context.Context, call *providers.Call) (schema.Strea
 
 func (c *Client) newStream(ctx context.Context, body io.ReadCloser, call *providers.Call) *stream {
 	t := &tail{r: body}
-	return &stream{
-		ctx: ctx, body: body, tail: t, r: sse.NewReader(t, 0), key: call.Key, now: c.now,
+	s := &stream{
+		body: body, tail: t, key: call.Key, now: c.now,
 		includeUsage: call.Request.IncludeUsage, model: call.Model, newID: c.newID,
 		started: map[int]bool{}, finished: map[int]bool{}, calls: map[int]int{},
 	}
+	s.Init(ctx, body, sse.NewReader(t, 0), call.Key)
+	return s
 }
 
 // stream translates Gemini's SSE answer to OpenAI chunks. Next and Usage are for one
 // goroutine; Close may be called from any goroutine, any number of times.
 type stream struct {
-	ctx          context.Context
+	dialect.Events
 	body         io.ReadCloser
 	tail         *tail
-	r            *sse.Reader
 	key          schema.Secret
 	now          func() time.Time
 	includeUsage bool
@@ -73,53 +72,17 @@ type stream struct {
 
 	usage    schema.Usage
 	hasUsage bool
-
-	queue [][]byte // chunks ready to return, in order
-	done  bool     // the upstream ended cleanly; only the queue remains
-	err   error    // sticky
-
-	closeOnce sync.Once
-	closeErr  error
 }
 
 // Next returns the next OpenAI chunk, io.EOF after the last one (and after the usage
 // chunk when the client asked for usage), or an *apierr.Error.
-func (s *stream) Next() ([]byte, error) {
-	for {
-		if len(s.queue) > 0 {
-			b := s.queue[0]
-			s.queue = s.queue[1:]
-			return b, nil
-		}
-		switch {
-		case s.err != nil:
-			return nil, s.err
-		case s.done:
-			s.err = io.EOF
-			continue
-		}
-		ev, err := s.r.Next()
-		if err != nil {
-			s.end(err)
-			continue
-		}
-		if err := s.event(ev.Data); err != nil {
-			s.err = err
-		}
-	}
-}
+func (s *stream) Next() ([]byte, error) { return s.NextChunk(s) }
 
 // Usage returns the last usage Gemini reported.
 func (s *stream) Usage() (schema.Usage, bool) { return s.usage, s.hasUsage }
 
-// Close releases the upstream response; closing early aborts the upstream request.
-func (s *stream) Close() error {
-	s.closeOnce.Do(func() { s.closeErr = s.body.Close() })
-	return s.closeErr
-}
-
-// event translates one Gemini event into zero or more queued chunks.
-func (s *stream) event(data []byte) error {
+// Event translates one Gemini event into zero or more queued chunks.
+func (s *stream) Event(data []byte) error {
 	if bytes.Equal(data, []byte("[DONE]")) {
 		return nil
 	}
@@ -215,49 +178,27 @@ func (s *stream) finish(idx int, reason string) {
 
 // push queues one chunk with one choice.
 func (s *stream) push(idx int, d schema.Delta, finish *string) {
-	s.enqueue(schema.ChatChunk{ID: s.id, Object: "chat.completion.chunk", Created: s.created, Model: s.model,
+	s.Enqueue(schema.ChatChunk{ID: s.id, Object: "chat.completion.chunk", Created: s.created, Model: s.model,
 		Choices: []schema.ChunkChoice{{Index: idx, Delta: d, FinishReason: finish}}})
 }
 
-func (s *stream) enqueue(c schema.ChatChunk) {
-	b, err := json.Marshal(c)
-	if err != nil {
-		s.err = apierr.From(err)
-		return
+// Complete reports, at the end of the event stream, whether every candidate finished,
+// and then queues the usage chunk (when asked for).
+func (s *stream) Complete() bool {
+	if len(s.started) == 0 || len(s.finished) != len(s.started) {
+		return false
 	}
-	s.queue = append(s.queue, b)
+	if s.includeUsage && s.hasUsage {
+		s.EnqueueUsage(s.id, s.created, s.model, s.usage)
+	}
+	return true
 }
 
-// end handles the end of the event stream: a clean end after every candidate finished
-// queues the usage chunk (when asked for); anything else is an error.
-func (s *stream) end(err error) {
-	switch {
-	case s.ctx.Err() != nil:
-		s.err = openai.ContextError(s.ctx)
-	case errors.Is(err, io.EOF) && len(s.started) > 0 && len(s.finished) == len(s.started):
-		s.done = true
-		if s.includeUsage && s.hasUsage {
-			s.enqueue(schema.ChatChunk{ID: s.id, Object: "chat.completion.chunk", Created: s.created, Model: s.model,
-				Choices: []schema.ChunkChoice{}, Usage: s.usage.WireUsage()})
-		}
-	case errors.Is(err, sse.ErrMalformed):
-		s.err = s.rawError()
-	case errors.Is(err, sse.ErrTooLong):
-		s.err = apierr.Upstream("upstream sent an event larger than the limit").WithCause(err)
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		e := apierr.Upstream("upstream closed the stream before the answer finished").WithCause(io.ErrUnexpectedEOF)
-		e.Retryable = true
-		s.err = e
-	default:
-		s.err = openai.TransportError(s.ctx, err, "upstream", s.key)
-	}
-}
-
-// rawError reads an error Gemini sent after the stream began as plain JSON lines
+// Malformed reads an error Gemini sent after the stream began as plain JSON lines
 // rather than a data: event (the Google SDKs brace-count such lines). It returns that
 // error, or a 502 for a stream that is simply malformed.
-func (s *stream) rawError() *apierr.Error {
-	rest, _ := readAll(s.body, maxErrorBodyBytes)
+func (s *stream) Malformed() *apierr.Error {
+	rest := dialect.ErrorBody(s.body)
 	text := append(s.tail.buf, rest...)
 	for len(text) > 0 {
 		line, next, _ := bytes.Cut(text, []byte("\n"))

@@ -3,11 +3,9 @@ package gemini
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +13,7 @@ import (
 	"github.com/tollgate-llm/tollgate/apierr"
 	"github.com/tollgate-llm/tollgate/fakellm"
 	"github.com/tollgate-llm/tollgate/providers"
+	"github.com/tollgate-llm/tollgate/providers/providertest"
 	"github.com/tollgate-llm/tollgate/schema"
 )
 
@@ -29,30 +28,10 @@ func streamCall() *providers.Call {
 func translate(t testing.TB, c *Client, raw []byte) []byte {
 	st := c.newStream(context.Background(), io.NopCloser(bytes.NewReader(raw)), streamCall())
 	defer st.Close()
-	var out bytes.Buffer
-	for n := 0; ; n++ {
-		b, err := st.Next()
-		if err != nil {
-			u, ok := st.Usage()
-			fmt.Fprintf(&out, "# usage %v: %+v\n", ok, u)
-			var e *apierr.Error
-			switch {
-			case errors.Is(err, io.EOF):
-				out.WriteString("# end: EOF\n")
-			case errors.As(err, &e):
-				fmt.Fprintf(&out, "# error: status %d type %s code %s retryable %v retry-after %v: %s\n",
-					e.Status, e.Type, e.Code, e.Retryable, e.RetryAfter, e.Message)
-			default:
-				t.Fatalf("Next: %T %v is neither io.EOF nor *apierr.Error", err, err)
-			}
-			return out.Bytes()
-		}
-		out.Write(b)
-		out.WriteByte('\n')
-		if n > 10000 {
-			t.Fatal("the stream does not end")
-		}
-	}
+	return providertest.Transcript(t, st, func(e *apierr.Error) string {
+		return fmt.Sprintf("status %d type %s code %s retryable %v retry-after %v: %s",
+			e.Status, e.Type, e.Code, e.Retryable, e.RetryAfter, e.Message)
+	})
 }
 
 // TestStreamGolden pins the translation of Gemini SSE bodies (testdata/streams/*.sse)
@@ -61,15 +40,9 @@ func translate(t testing.TB, c *Client, raw []byte) []byte {
 // streams cut short and garbage.
 func TestStreamGolden(t *testing.T) {
 	c := testClient(t, "")
-	for _, name := range cases(t, "streams", ".sse") {
-		t.Run(name, func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join("testdata", "streams", name+".sse"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden(t, filepath.Join("testdata", "streams", name+".chunks"), translate(t, c, raw))
-		})
-	}
+	providertest.GoldenFiles(t, "streams", ".sse", ".chunks", *update, func(t *testing.T, raw []byte) []byte {
+		return translate(t, c, raw)
+	})
 }
 
 // TestRecordedFakeStreams pins what fakellm's Gemini dialect sends for a text answer
@@ -106,6 +79,6 @@ func TestRecordedFakeStreams(t *testing.T) {
 		if !strings.HasPrefix(string(raw), "data: ") || strings.Contains(string(raw), "[DONE]") {
 			t.Errorf("%s: not alt=sse framing (data: lines, no [DONE]): %.200s", name, raw)
 		}
-		golden(t, filepath.Join("testdata", "streams", name+".sse"), raw)
+		providertest.Golden(t, filepath.Join("testdata", "streams", name+".sse"), raw, *update)
 	}
 }
