@@ -201,6 +201,18 @@ type ReserveRequest struct {
 // fails closed with a retryable 503: without the spend so far, it cannot promise the
 // budget holds.
 func (l *Ledger) Reserve(ctx context.Context, req ReserveRequest) (*Reservation, error) {
+	res, err := l.newReservation(req)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.hold(ctx, res, nil); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// newReservation builds req's reservation at the ledger's now, holding nothing yet.
+func (l *Ledger) newReservation(req ReserveRequest) (*Reservation, error) {
 	if req.RequestID == "" {
 		return nil, errors.New("billing: reservation without a request id")
 	}
@@ -211,21 +223,36 @@ func (l *Ledger) Reserve(ctx context.Context, req ReserveRequest) (*Reservation,
 	for _, b := range req.Budgets {
 		res.windows = append(res.windows, newWindow(b, now, l.loc))
 	}
+	return res, nil
+}
+
+// hold holds res against every budget or none: from the reply of its script when a
+// shared pipeline already sent it (cmd), else by its own calls.
+func (l *Ledger) hold(ctx context.Context, res *Reservation, cmd *redis.Cmd) error {
 	if len(res.windows) == 0 {
-		return res, nil
+		return nil
 	}
-	refused, spent, reserved, err := l.counters.reserve(ctx, res, l.seed)
+	var (
+		refused         int
+		spent, reserved Money
+		err             error
+	)
+	if rc, ok := l.counters.(*redisCounters); ok && cmd != nil {
+		refused, spent, reserved, err = rc.reserveFrom(ctx, res, l.seed, cmd)
+	} else {
+		refused, spent, reserved, err = l.counters.reserve(ctx, res, l.seed)
+	}
 	if err != nil {
 		var ae *apierr.Error
 		if errors.As(err, &ae) {
-			return nil, err
+			return err
 		}
-		return nil, unavailable(res.windows[0].Budget, err)
+		return unavailable(res.windows[0].Budget, err)
 	}
 	if refused >= 0 {
-		return nil, budgetExceeded(res.windows[refused].Budget, spent, reserved, res.Amount)
+		return budgetExceeded(res.windows[refused].Budget, spent, reserved, res.Amount)
 	}
-	return res, nil
+	return nil
 }
 
 // budgetExceeded is the 429 for a budget that cannot hold amount.
@@ -257,10 +284,29 @@ func unavailable(b Budget, cause error) *apierr.Error {
 // Settling a reservation again is a no-op that returns no states. Actual cost above the
 // reservation is recorded in full: the spend is real even when the estimate was short.
 func (l *Ledger) Settle(ctx context.Context, res *Reservation, actual Money) ([]BudgetState, error) {
-	if res == nil || len(res.windows) == 0 || !res.settled.CompareAndSwap(false, true) {
+	if !res.claim() {
 		return nil, nil
 	}
-	spent, err := l.counters.settle(ctx, res, max(actual, 0), l.now())
+	return l.settleClaimed(ctx, res, actual, nil)
+}
+
+// claim marks res settled, reporting false when it was already or holds no budget.
+func (r *Reservation) claim() bool {
+	return r != nil && len(r.windows) > 0 && r.settled.CompareAndSwap(false, true)
+}
+
+// settleClaimed settles a claimed reservation: from the reply of its script when a
+// shared pipeline already sent it (cmd), else by its own call.
+func (l *Ledger) settleClaimed(ctx context.Context, res *Reservation, actual Money, cmd *redis.Cmd) ([]BudgetState, error) {
+	var (
+		spent []Money
+		err   error
+	)
+	if rc, ok := l.counters.(*redisCounters); ok && cmd != nil {
+		spent, err = rc.settleFrom(ctx, res, max(actual, 0), cmd)
+	} else {
+		spent, err = l.counters.settle(ctx, res, max(actual, 0), l.now())
+	}
 	if err != nil {
 		res.settled.Store(false) // Nothing was recorded: a retry may settle.
 		return nil, err

@@ -124,14 +124,37 @@ func member(res *Reservation) string {
 }
 
 func (r *redisCounters) reserve(ctx context.Context, res *Reservation, seed seedFunc) (int, Money, Money, error) {
+	return r.reserveFrom(ctx, res, seed, nil)
+}
+
+// reserveArgs are the reserve script's arguments, with seeds[i] the persisted spend of
+// window i ("" when it is not needed).
+func reserveArgs(res *Reservation, seeds []string) []any {
+	args := make([]any, 0, 5+3*len(res.windows))
+	args = append(args, int64(res.Amount), res.At.UnixMilli(), res.expires.UnixMilli(), member(res),
+		int64(res.expires.Sub(res.At).Seconds())+60)
+	for i, w := range res.windows {
+		args = append(args, int64(w.Limit), seeds[i], windowTTL(w, res.At))
+	}
+	return args
+}
+
+// queueReserve queues the reserve script, without seeds, on a pipeline.
+func (r *redisCounters) queueReserve(ctx context.Context, pipe redis.Pipeliner, res *Reservation) *redis.Cmd {
+	return reserveScript.EvalSha(ctx, pipe, r.keys(res), reserveArgs(res, make([]string, len(res.windows)))...)
+}
+
+// reserveFrom reserves res. Its first script call is cmd when a pipeline already sent
+// it; when that call found unseeded counters, or Redis had lost the script, reserveFrom
+// makes the next call itself.
+func (r *redisCounters) reserveFrom(ctx context.Context, res *Reservation, seed seedFunc, cmd *redis.Cmd) (int, Money, Money, error) {
 	seeds := make([]string, len(res.windows))
 	for attempt := 0; ; attempt++ {
-		args := []any{int64(res.Amount), res.At.UnixMilli(), res.expires.UnixMilli(), member(res),
-			int64(res.expires.Sub(res.At).Seconds()) + 60}
-		for i, w := range res.windows {
-			args = append(args, int64(w.Limit), seeds[i], windowTTL(w, res.At))
+		if cmd == nil || redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+			cmd = reserveScript.Run(ctx, r.rdb, r.keys(res), reserveArgs(res, seeds)...)
 		}
-		out, err := reserveScript.Run(ctx, r.rdb, r.keys(res), args...).Int64Slice()
+		out, err := cmd.Int64Slice()
+		cmd = nil
 		if err != nil {
 			return 0, 0, 0, fmt.Errorf("reserving budget in Redis: %w", err)
 		}
@@ -153,12 +176,37 @@ func (r *redisCounters) reserve(ctx context.Context, res *Reservation, seed seed
 	}
 }
 
+// held reports whether a reserve script sent in a pipeline holds budget now.
+func held(cmd *redis.Cmd) bool {
+	out, err := cmd.Int64Slice()
+	return err == nil && len(out) > 0 && out[0] == 1
+}
+
 func (r *redisCounters) settle(ctx context.Context, res *Reservation, actual Money, _ time.Time) ([]Money, error) {
-	args := []any{int64(actual), member(res), int64(res.Amount), int64(settledMemo.Seconds())}
+	return r.settleFrom(ctx, res, actual, nil)
+}
+
+func settleArgs(res *Reservation, actual Money) []any {
+	args := make([]any, 0, 4+len(res.windows))
+	args = append(args, int64(actual), member(res), int64(res.Amount), int64(settledMemo.Seconds()))
 	for _, w := range res.windows {
 		args = append(args, windowTTL(w, res.At))
 	}
-	out, err := settleScript.Run(ctx, r.rdb, r.keys(res), args...).Int64Slice()
+	return args
+}
+
+// queueSettle queues the settle script on a pipeline.
+func (r *redisCounters) queueSettle(ctx context.Context, pipe redis.Pipeliner, res *Reservation, actual Money) *redis.Cmd {
+	return settleScript.EvalSha(ctx, pipe, r.keys(res), settleArgs(res, actual)...)
+}
+
+// settleFrom settles res from cmd, its settle script already sent in a pipeline, or
+// makes the call itself without cmd or when Redis had lost the script.
+func (r *redisCounters) settleFrom(ctx context.Context, res *Reservation, actual Money, cmd *redis.Cmd) ([]Money, error) {
+	if cmd == nil || redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+		cmd = settleScript.Run(ctx, r.rdb, r.keys(res), settleArgs(res, actual)...)
+	}
+	out, err := cmd.Int64Slice()
 	if err != nil {
 		return nil, fmt.Errorf("settling budget in Redis: %w", err)
 	}
@@ -170,6 +218,12 @@ func (r *redisCounters) settle(ctx context.Context, res *Reservation, actual Mon
 		spent = append(spent, Money(v))
 	}
 	return spent, nil
+}
+
+// on reports whether the counters live in client's Redis. Clients are compared by
+// identity: *redis.Client, *redis.ClusterClient and *redis.Ring are pointers.
+func (r *redisCounters) on(client redis.Scripter) bool {
+	return client != nil && any(r.rdb) == any(client)
 }
 
 // read returns a window's counters; a window with no counter reads as its persisted

@@ -3,7 +3,6 @@ package billing
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -107,15 +106,7 @@ func (t *Ticket) Reserved() Money {
 // refusal is an *apierr.Error (429 insufficient_quota/budget_exceeded, or 503
 // budget_unavailable) to answer the client with; nothing needs finishing then.
 func (s *Service) Begin(ctx context.Context, req Request) (*Ticket, error) {
-	amount := WorstCaseOf(req.PromptTokens, req.MaxTokens, s.fallbackMax, req.Prices...)
-	res, err := s.ledger.Reserve(ctx, ReserveRequest{RequestID: req.RequestID, Attempt: 1,
-		Budgets: req.Budgets, Amount: amount})
-	if err != nil {
-		return nil, err
-	}
-	// The row's time is the reservation's, so that its rollup day and the budget
-	// period it was counted in are the same even across midnight.
-	return &Ticket{req: req, res: res, start: res.At}, nil
+	return s.PrepareBegin(req).Ticket(ctx)
 }
 
 // Finish bills the request once, whatever its outcome: it prices the usage (counting
@@ -124,30 +115,5 @@ func (s *Service) Begin(ctx context.Context, req Request) (*Ticket, error) {
 // the request's row. Calling it again does nothing. Errors are logged and returned but
 // never lose the row: the row is queued before the ledger is touched.
 func (s *Service) Finish(ctx context.Context, t *Ticket, o Outcome) (store.SpendRow, error) {
-	if t == nil || !t.finished.CompareAndSwap(false, true) {
-		return store.SpendRow{}, nil
-	}
-	rows, total := t.rows(o)
-	// A client that went away cancels ctx; its request is billed all the same.
-	ctx = context.WithoutCancel(ctx)
-	var errs []error
-	if err := s.sink.Append(ctx, rows...); err != nil {
-		errs = append(errs, err)
-	}
-	states, err := s.ledger.Settle(ctx, t.res, total)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("settling budget: %w", err))
-	}
-	if s.alerts != nil && len(states) > 0 {
-		s.alerts.Observe(states)
-	}
-	if rows[0].UsageSource != SourceProvider && rows[0].Status < 400 {
-		s.log.Debug("request billed from tollgate's count", "request_id", t.req.RequestID,
-			"usage_source", rows[0].UsageSource, "completion_tokens", rows[0].CompletionTokens)
-	}
-	err = errors.Join(errs...)
-	if err != nil {
-		s.log.Error("billing a request", "request_id", t.req.RequestID, "error", err)
-	}
-	return rows[0], err
+	return s.PrepareFinish(ctx, t, o).Done(ctx)
 }

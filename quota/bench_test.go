@@ -17,7 +17,7 @@ func benchRequest(parallel bool) Request {
 		{Scope: ProjectScope("acme"), RPM: 1 << 40, TPM: 1 << 50}, {Scope: ModelScope("gpt-4o"), TPM: 1 << 50}}}
 }
 
-// lifecycle is what the server does for one request: allow, then settle and release.
+// lifecycle is what the server did for one request: allow, then settle and release.
 func lifecycle(b *testing.B, l Limiter, req Request) {
 	ctx := context.Background()
 	d, err := l.Allow(ctx, req)
@@ -47,6 +47,21 @@ func benchLimiter(b *testing.B, l Limiter) {
 		b.ReportAllocs()
 		for b.Loop() {
 			lifecycle(b, l, req)
+		}
+	})
+	// allow-finish is what the server does now: Finish settles and releases in one call.
+	b.Run("allow-finish", func(b *testing.B) {
+		req := benchRequest(true)
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			d, err := l.Allow(ctx, req)
+			if err != nil || !d.Allowed {
+				b.Fatalf("Allow: %+v, %v", d, err)
+			}
+			if err := l.Finish(ctx, d, 300); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }
@@ -93,4 +108,36 @@ func BenchmarkAllowAddedLatency(b *testing.B) {
 	b.ReportMetric(float64(tr.Nanoseconds())/n, "redis-ns/decision")
 	b.ReportMetric(float64(tr)/float64(tl), "redis/inprocess")
 	b.ReportMetric(float64((tr-tl).Microseconds())/n, "added-µs/decision")
+}
+
+// BenchmarkFinishRedis interleaves, in one loop, a request finished with Settle and
+// Release (two scripts, as before) and one finished with Finish (one script), and a
+// PING, so that all three see the same machine load and the same window sizes.
+func BenchmarkFinishRedis(b *testing.B) {
+	r, c := newTestRedis(b, RedisOptions{})
+	req := benchRequest(true)
+	ctx := context.Background()
+	var tSep, tOne, tPing time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		lifecycle(b, r, req)
+		t1 := time.Now()
+		d, err := r.Allow(ctx, req)
+		if err != nil || !d.Allowed {
+			b.Fatalf("Allow: %+v, %v", d, err)
+		}
+		if err := r.Finish(ctx, d, 300); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		if err := c.Ping(ctx).Err(); err != nil {
+			b.Fatal(err)
+		}
+		tSep, tOne, tPing = tSep+t1.Sub(t0), tOne+t2.Sub(t1), tPing+time.Since(t2)
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(tSep.Nanoseconds())/n, "settle+release-ns/req")
+	b.ReportMetric(float64(tOne.Nanoseconds())/n, "finish-ns/req")
+	b.ReportMetric(float64(tPing.Nanoseconds())/n, "ping-ns")
+	b.ReportMetric(float64(tOne)/float64(tSep), "finish/settle+release")
 }

@@ -11,15 +11,18 @@
 //	d, err := lim.Allow(ctx, req)
 //	quota.SetHeaders(w.Header(), d)  // also on a 429: OpenAI sends them there too
 //	if err != nil { return err }     // 429 rate_limit_exceeded, or 503 under fail_closed
-//	defer lim.Release(ctx, d)        // frees the concurrency slot, however the request ends
 //	... forward, stream ...
-//	lim.Settle(ctx, d, usage.TotalTokens) // the real usage, streamed or not
+//	lim.Finish(ctx, d, usage.TotalTokens) // however it ended: settles the real usage
+//	                                      // and frees the concurrency slot
+//
+// A request that another check refuses right after Allow (its budget) is given back
+// whole with Cancel: its request, its tokens and its slot.
 //
 // All limits apply together: the request passes only if each one allows it, and a denied
 // request consumes from none (one mutex in process, one Lua script in Redis). Limits are
 // read from every Request, never cached, so a changed limit applies on the next request
-// on every replica. Settle and Release are idempotent, and do their work even when ctx
-// was cancelled (the client went away).
+// on every replica. Finish, Cancel, and the separate Settle and Release, are idempotent
+// (each half once), and do their work even when ctx was cancelled (the client went away).
 //
 // # Windows
 //
@@ -48,7 +51,12 @@
 // # Redis
 //
 // Redis is shared by every replica: one EVALSHA (EVAL when the script is not loaded) per
-// decision, one per Settle and one per Release, each only when there is something to do.
+// decision and one per Finish, each only when there is something to do. AllowWith and
+// FinishWith take a Rider, another component's Redis call (the budget ledger's), and send
+// it in the same pipeline, so that a request costs one round trip to be let in and one
+// to be finished whatever else keeps its counters in Redis. The two scripts stay
+// separate (the ledger's keys live in another cluster slot) and independent: the caller
+// undoes one when the other refuses, which costs a second round trip on refusals only.
 // Time is Redis's own TIME, so replicas need no clock agreement. A scope's counters are a
 // hash of buckets per kind, expiring 62 s after their last write, and a sorted set of
 // concurrency slots scored by expiry. A slot expires SlotTTL (default 1m) after it was

@@ -205,7 +205,7 @@ func (r *Redis) keepalive(ctx context.Context) {
 			args = append(args, m)
 		}
 		cctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
-		err := keepaliveScript.Run(cctx, r.client, keys[start:end], args...).Err()
+		err := keepaliveScript.Run(cctx, r.rdb, keys[start:end], args...).Err()
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil {

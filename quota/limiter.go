@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync/atomic"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Limiter decides whether a request may start under every rate limit that applies to it,
@@ -21,6 +23,26 @@ type Limiter interface {
 	// Release frees the decision's concurrency slot. It is idempotent and ignores the
 	// cancellation of ctx.
 	Release(ctx context.Context, d *Decision) error
+	// Finish is Settle and Release together, in one backend call (one Redis round trip):
+	// what a request that ran does when it ends. Each half is done once, whichever of
+	// Settle, Release and Finish comes first.
+	Finish(ctx context.Context, d *Decision, actualTokens int64) error
+	// Cancel gives back everything the decision took: its request, its tokens and its
+	// slot, in one backend call. It is for a request refused by something else (its
+	// budget) right after it was allowed, which must consume nothing. It does nothing
+	// for the halves already settled or released, and ignores the cancellation of ctx.
+	Cancel(ctx context.Context, d *Decision) error
+}
+
+// Rider is a Redis call of another component (the budget ledger's) that shares the
+// round trip of a Redis limiter's call: the limiter queues it on the same pipeline and
+// sends both at once. Its keys may live in other cluster slots, which a pipeline spans.
+// A rider reads its own reply afterwards, and makes its call alone when it was not
+// queued (the limiter had nothing to send to Redis) or when client is not its Redis.
+type Rider interface {
+	// Queue queues the rider's commands on pipe, a pipeline of client, unless client is
+	// not the Redis the rider's data lives in.
+	Queue(ctx context.Context, client redis.Scripter, pipe redis.Pipeliner)
 }
 
 // Request is everything the limiter needs to decide one request.
@@ -88,7 +110,7 @@ type Denial struct {
 }
 
 // Decision is the outcome of Allow. The server writes SetHeaders(h, d) on the response and
-// passes d to Settle and Release when the request ends.
+// passes d to Finish when the request ends (or to Cancel when its budget refused it).
 type Decision struct {
 	// Allowed reports whether the request may go ahead.
 	Allowed bool
@@ -114,33 +136,50 @@ func (d *Decision) EstimatedTokens() int64 { return d.estimate }
 
 // finisher settles and releases the decisions of one backend.
 type finisher interface {
-	finish(ctx context.Context, d *Decision, delta int64, settle, release bool) error
+	finish(ctx context.Context, d *Decision, op finishOp) error
 }
 
-// settleDecision is Settle shared by every backend: it marks d settled once and hands the
-// token delta to the backend that took d, un-marking it if the backend failed.
-func settleDecision(ctx context.Context, d *Decision, actual int64) error {
-	if d == nil || !d.Allowed || d.owner == nil || !d.settled.CompareAndSwap(false, true) {
-		return nil
+// finishOp is what finishing a decision still has to do in its backend.
+type finishOp struct {
+	delta   int64 // tokens to add to the reservation: actual - estimate
+	settle  bool  // apply delta to the token windows
+	refund  bool  // take the request back out of the request windows
+	release bool  // free the concurrency slot
+}
+
+// claim marks the halves of finishing d that are still due as done, so that each
+// happens once: settling (with refund for Cancel) and releasing. ok is false when the
+// backend has nothing to do.
+func (d *Decision) claim(actual int64, settle, release, refund bool) (op finishOp, ok bool) {
+	if d == nil || !d.Allowed || d.owner == nil {
+		return op, false
 	}
-	delta := max(actual, 0) - d.estimate
-	if delta == 0 || !hasTokenLimit(d.scopes) {
-		return nil
+	if settle && d.settled.CompareAndSwap(false, true) {
+		op.delta = max(actual, 0) - d.estimate
+		op.settle = op.delta != 0 && hasTokenLimit(d.scopes)
+		op.refund = refund && hasRequestLimit(d.scopes)
 	}
-	if err := d.owner.finish(ctx, d, delta, true, false); err != nil {
+	op.release = release && d.slot != "" && d.released.CompareAndSwap(false, true)
+	return op, op.settle || op.refund || op.release
+}
+
+// unclaim undoes claim after the backend failed, so that a retry may do the work. A
+// slot stays claimed: Redis keeps it as an orphan for Run to free.
+func (d *Decision) unclaim(op finishOp) {
+	if op.settle || op.refund {
 		d.settled.Store(false)
-		return err
 	}
-	return nil
 }
 
-// releaseDecision is Release shared by every backend.
-func releaseDecision(ctx context.Context, d *Decision) error {
-	if d == nil || d.slot == "" || d.owner == nil || !d.released.CompareAndSwap(false, true) {
+// finishDecision is Settle, Release, Finish and Cancel for every backend: it claims
+// what is still due and hands it to the backend that took d in one call.
+func finishDecision(ctx context.Context, d *Decision, actual int64, settle, release, refund bool) error {
+	op, ok := d.claim(actual, settle, release, refund)
+	if !ok {
 		return nil
 	}
-	if err := d.owner.finish(ctx, d, 0, false, true); err != nil {
-		d.released.Store(false)
+	if err := d.owner.finish(ctx, d, op); err != nil {
+		d.unclaim(op)
 		return err
 	}
 	return nil
@@ -149,6 +188,15 @@ func releaseDecision(ctx context.Context, d *Decision) error {
 func hasTokenLimit(ls []Limit) bool {
 	for _, l := range ls {
 		if l.TPM > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func hasRequestLimit(ls []Limit) bool {
+	for _, l := range ls {
+		if l.RPM > 0 {
 			return true
 		}
 	}

@@ -81,33 +81,49 @@ func (l *Local) Allow(_ context.Context, req Request) (*Decision, error) {
 
 // Settle implements Limiter.
 func (l *Local) Settle(ctx context.Context, d *Decision, actualTokens int64) error {
-	return settleDecision(ctx, d, actualTokens)
+	return finishDecision(ctx, d, actualTokens, true, false, false)
 }
 
 // Release implements Limiter.
 func (l *Local) Release(ctx context.Context, d *Decision) error {
-	return releaseDecision(ctx, d)
+	return finishDecision(ctx, d, 0, false, true, false)
+}
+
+// Finish implements Limiter.
+func (l *Local) Finish(ctx context.Context, d *Decision, actualTokens int64) error {
+	return finishDecision(ctx, d, actualTokens, true, true, false)
+}
+
+// Cancel implements Limiter.
+func (l *Local) Cancel(ctx context.Context, d *Decision) error {
+	return finishDecision(ctx, d, 0, true, true, true)
 }
 
 // finish applies a token delta to the window the decision reserved in, or to the
-// current bucket when that one has left the window, and frees the concurrency slot.
-func (l *Local) finish(_ context.Context, d *Decision, delta int64, settle, release bool) error {
+// current bucket when that one has left the window, takes a refunded request back out
+// of its bucket while it is still counted, and frees the concurrency slot.
+func (l *Local) finish(_ context.Context, d *Decision, op finishOp) error {
 	b := bucketOf(l.now().UnixMilli())
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, s := range d.scopes {
 		st := l.state(s.Scope)
-		if settle && s.TPM > 0 {
+		if op.settle && s.TPM > 0 {
 			w := st.window(&st.tokens, b)
 			switch {
 			case w.inWindow(d.bucket):
-				w.add(d.bucket, delta)
-			case delta > 0:
-				w.add(b, delta)
+				w.add(d.bucket, op.delta)
+			case op.delta > 0:
+				w.add(b, op.delta)
 			}
 			st.touched = b
 		}
-		if release && s.MaxParallel > 0 {
+		if op.refund && s.RPM > 0 {
+			if w := st.window(&st.requests, b); w.inWindow(d.bucket) {
+				w.add(d.bucket, -1)
+			}
+		}
+		if op.release && s.MaxParallel > 0 {
 			st.inFlight = max(st.inFlight-1, 0)
 		}
 	}

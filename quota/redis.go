@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -103,9 +102,11 @@ func cmp0(v, def time.Duration) time.Duration {
 }
 
 // Redis is the Limiter shared by every replica through Redis: one Lua script per
-// decision, one per settle or release. While Redis is unreachable it applies its Policy.
+// decision, one per finish (settle and release). While Redis is unreachable it applies
+// its Policy. AllowWith and FinishWith let another component's Redis call (the budget
+// ledger's) share the round trip.
 type Redis struct {
-	client  redis.Scripter
+	rdb     redis.UniversalClient
 	ping    func(context.Context) error
 	opts    RedisOptions
 	local   *Local
@@ -130,7 +131,7 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) (*Redis, error) {
 	}
 	var id [6]byte
 	_, _ = rand.Read(id[:])
-	r := &Redis{client: client, opts: opts, local: NewLocal(opts.Now), replica: hex.EncodeToString(id[:]),
+	r := &Redis{rdb: client, opts: opts, local: NewLocal(opts.Now), replica: hex.EncodeToString(id[:]),
 		live: map[string][]string{}, orphans: map[string][]string{}}
 	r.ping = func(ctx context.Context) error { return client.Ping(ctx).Err() }
 	h, err := newHealth(opts)
@@ -147,6 +148,14 @@ func (r *Redis) Degraded() bool { return r.health.degraded.Load() }
 
 // Allow implements Limiter.
 func (r *Redis) Allow(ctx context.Context, req Request) (*Decision, error) {
+	return r.AllowWith(ctx, req, nil)
+}
+
+// AllowWith is Allow with rider sent in the same round trip as the decision's script,
+// when the decision goes to Redis at all; otherwise rider is left to make its own call.
+// The two are independent: a denied request's rider has run all the same, and the
+// caller undoes whichever one's success the other's refusal makes moot.
+func (r *Redis) AllowWith(ctx context.Context, req Request, rider Rider) (*Decision, error) {
 	scopes := normalize(req.Limits)
 	if len(scopes) == 0 {
 		return &Decision{Allowed: true}, nil
@@ -157,7 +166,7 @@ func (r *Redis) Allow(ctx context.Context, req Request) (*Decision, error) {
 			return r.fallback(ctx, req, errDegraded)
 		}
 	}
-	d, err := r.allowShared(ctx, scopes, req.EstimatedTokens)
+	d, err := r.allowShared(ctx, scopes, req.EstimatedTokens, rider)
 	if err != nil {
 		if ctx.Err() != nil {
 			if probe {
@@ -191,7 +200,7 @@ func (r *Redis) fallback(ctx context.Context, req Request, cause error) (*Decisi
 }
 
 // allowShared runs the allow script and turns its reply into a decision.
-func (r *Redis) allowShared(ctx context.Context, scopes []Limit, est int64) (*Decision, error) {
+func (r *Redis) allowShared(ctx context.Context, scopes []Limit, est int64, rider Rider) (*Decision, error) {
 	est = max(est, 0)
 	keys := make([]string, 0, 3*len(scopes))
 	args := make([]any, 0, 3+3*len(scopes))
@@ -206,7 +215,7 @@ func (r *Redis) allowShared(ctx context.Context, scopes []Limit, est int64) (*De
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
-	reply, err := allowScript.Run(ctx, r.client, keys, args...).Int64Slice()
+	reply, err := r.run(ctx, allowScript, keys, args, rider).Int64Slice()
 	if err != nil {
 		return nil, fmt.Errorf("redis allow: %w", err)
 	}
@@ -244,106 +253,20 @@ func (r *Redis) key(scope, kind string) string {
 	return "{" + r.opts.Prefix + "}:" + scope + ":" + kind
 }
 
-// Settle implements Limiter.
-func (r *Redis) Settle(ctx context.Context, d *Decision, actualTokens int64) error {
-	return settleDecision(ctx, d, actualTokens)
-}
-
-// Release implements Limiter.
-func (r *Redis) Release(ctx context.Context, d *Decision) error {
-	return releaseDecision(ctx, d)
-}
-
-// finish runs the finish script for a decision taken through Redis. It ignores the
-// cancellation of ctx.
-func (r *Redis) finish(ctx context.Context, d *Decision, delta int64, settle, release bool) error {
-	var keys []string
-	if settle {
-		for _, s := range d.scopes {
-			if s.TPM > 0 {
-				keys = append(keys, r.key(s.Scope, "t"))
-			}
-		}
+// run runs script on keys and args; with a rider, in one pipeline with the rider's
+// commands. The pipeline sends EVALSHA: after Redis lost its script cache (a restart),
+// the script is sent again with EVAL, which also loads it for the next calls.
+func (r *Redis) run(ctx context.Context, script *redis.Script, keys []string, args []any, rider Rider) *redis.Cmd {
+	if rider == nil {
+		return script.Run(ctx, r.rdb, keys, args...)
 	}
-	nsettle := len(keys)
-	var slots []string
-	if release {
-		slots = r.unhold(d)
-		keys = append(keys, slots...)
+	pipe := r.rdb.Pipeline()
+	cmd := script.EvalSha(ctx, pipe, keys, args...)
+	rider.Queue(ctx, r.rdb, pipe)
+	// Each command carries its own error; the rider reads its own.
+	_, _ = pipe.Exec(ctx)
+	if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+		return script.Eval(ctx, r.rdb, keys, args...)
 	}
-	if len(keys) == 0 {
-		return nil
-	}
-	// A request's context is often cancelled by the time it is settled (the client went
-	// away); the accounting must happen anyway.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.Timeout)
-	defer cancel()
-	if err := finishScript.Run(ctx, r.client, keys, nsettle, d.bucket, delta, d.slot).Err(); err != nil {
-		r.health.failed(err, false)
-		r.orphan(d.slot, slots)
-		return fmt.Errorf("redis settle/release: %w", err)
-	}
-	return nil
-}
-
-// orphan records a slot whose release failed, for releaseOrphans.
-func (r *Redis) orphan(member string, zsets []string) {
-	if len(zsets) == 0 {
-		return
-	}
-	r.mu.Lock()
-	r.orphans[member] = zsets
-	r.mu.Unlock()
-}
-
-// releaseOrphans frees the slots whose release failed during an outage. Until it does,
-// they count against max_parallel in Redis although their requests have ended.
-func (r *Redis) releaseOrphans(ctx context.Context) {
-	r.mu.Lock()
-	if len(r.orphans) == 0 {
-		r.mu.Unlock()
-		return
-	}
-	orphans := maps.Clone(r.orphans)
-	r.mu.Unlock()
-	for member, zsets := range orphans {
-		cctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
-		err := finishScript.Run(cctx, r.client, zsets, 0, 0, 0, member).Err()
-		cancel()
-		if err != nil {
-			if ctx.Err() == nil {
-				r.health.failed(err, false)
-			}
-			return
-		}
-		r.mu.Lock()
-		delete(r.orphans, member)
-		r.mu.Unlock()
-	}
-}
-
-// hold records a slot this replica holds, for Run to keep alive.
-func (r *Redis) hold(d *Decision) {
-	if d.slot == "" {
-		return
-	}
-	var keys []string
-	for _, s := range d.scopes {
-		if s.MaxParallel > 0 {
-			keys = append(keys, r.key(s.Scope, "c"))
-		}
-	}
-	r.mu.Lock()
-	r.live[d.slot] = keys
-	r.mu.Unlock()
-}
-
-// unhold forgets a held slot and returns its zsets. It forgets even when the release
-// then fails, so that the slot expires by itself instead of being kept alive.
-func (r *Redis) unhold(d *Decision) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	keys := r.live[d.slot]
-	delete(r.live, d.slot)
-	return keys
+	return cmd
 }
