@@ -92,9 +92,11 @@ func (a *App) openBilling() (*billing.Service, error) {
 			billing.RunRetention(ctx, billing.RetentionOptions{Store: a.Store, LogAge: age, Logger: a.log})
 		})
 	}
-	if err := billing.WarmTokenizers(); err != nil {
-		a.log.Warn("token counting falls back to an approximation", "error", err)
-	}
+	a.background(func(context.Context) {
+		if err := billing.WarmTokenizers(a.cfg.Models...); err != nil {
+			a.log.Warn("token counting falls back to an approximation", "error", err)
+		}
+	})
 	return billing.NewService(billing.ServiceOptions{Ledger: ledger, Sink: spendTee{w: writer, m: a.Metrics},
 		Alerts: alerts, Logger: a.log})
 }

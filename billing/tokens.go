@@ -1,16 +1,29 @@
 package billing
 
 import (
-	"github.com/tollgate-llm/tollgate/tokens"
-
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/tollgate-llm/tollgate/configs"
+	"github.com/tollgate-llm/tollgate/tokens"
 )
 
-// WarmTokenizers builds the encodings now, so that the first stream cut short does not
-// pay for it; the server may call it at start.
-func WarmTokenizers() error { return tokens.Warm() }
+// WarmTokenizers builds now the encodings that models need to be counted (their names,
+// their targets' upstream names and their fallbacks), or every encoding when there are
+// none, so that the first request does not pay for building one. Encodings are
+// otherwise built on first use; the app calls this in the background at start.
+func WarmTokenizers(models ...configs.Model) error {
+	var names []string
+	for _, m := range models {
+		names = append(names, m.Name)
+		names = append(names, m.Fallbacks...)
+		for _, t := range m.Targets {
+			names = append(names, t.Model)
+		}
+	}
+	return tokens.Warm(names...)
+}
 
 // CountTokens counts the tokens of text as model's tokenizer would.
 func CountTokens(model, text string) int64 { return tokens.Count(model, text) }

@@ -5,16 +5,16 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/pkoukk/tiktoken-go"
 	"github.com/tidwall/gjson"
 
 	"github.com/tollgate-llm/tollgate/schema"
 	"github.com/tollgate-llm/tollgate/tokens"
 )
 
-// Token estimation counts with tiktoken's BPE tables, compiled into the binary by
-// tiktoken-go-loader: nothing is downloaded, ever. The overheads follow OpenAI's
-// cookbook for chat messages; media parts count a flat amount.
+// Token estimation counts with tokens, which counts exactly as tiktoken-go does from
+// the BPE tables compiled into the binary by tiktoken-go-loader: nothing is downloaded,
+// ever. The overheads follow OpenAI's cookbook for chat messages; media parts count a
+// flat amount.
 const (
 	perMessage   = 3  // tokens framing each chat message
 	replyPrimer  = 3  // tokens priming the assistant's reply
@@ -23,30 +23,30 @@ const (
 	perMediaPart = 85 // an image, audio or file part, at OpenAI's low-detail image rate
 )
 
-// encoders holds one tokenizer per encoding, built on first use (building one parses
-// its table), each with a cache of counts.
+// encoders holds one counter per encoding, each with a cache of counts. The encodings
+// are built on first use, or in the background at start (see billing.WarmTokenizers).
 var encoders = map[string]*encoder{
-	tiktoken.MODEL_CL100K_BASE: newEncoder(tiktoken.MODEL_CL100K_BASE),
-	tiktoken.MODEL_O200K_BASE:  newEncoder(tiktoken.MODEL_O200K_BASE),
+	tokens.CL100K: newEncoder(tokens.CL100K),
+	tokens.O200K:  newEncoder(tokens.O200K),
 }
 
 type encoder struct {
-	get   func() (*tiktoken.Tiktoken, error)
+	tok   *tokens.Encoder
 	seed  maphash.Seed
 	mu    sync.Mutex
 	cache map[uint64]int64
 }
 
 func newEncoder(name string) *encoder {
-	return &encoder{seed: maphash.MakeSeed(), cache: make(map[uint64]int64, cacheEntries),
-		get: func() (*tiktoken.Tiktoken, error) { return tokens.Encoding(name) }}
+	return &encoder{tok: tokens.Get(name), seed: maphash.MakeSeed(), cache: make(map[uint64]int64, cacheEntries)}
 }
 
-// BPE through tiktoken-go runs at a few MB/s, so counting is kept cheap two ways. Texts
-// are remembered by hash: a conversation resends its history every turn, and only the
-// new messages are counted. Texts longer than exactBytes are
-// counted on sampleCount samples of sampleBytes spread over the text and scaled by
-// length; Settle corrects the estimate to the real usage anyway.
+// Counting a short message costs a few microseconds (tokens keeps counts of the pieces
+// of words it has merged before), and is kept cheaper two ways. Texts are remembered by
+// hash: a conversation resends its history every turn, and only the new messages are
+// counted. Texts longer than exactBytes are counted on sampleCount samples of
+// sampleBytes spread over the text and scaled by length, so that a huge prompt costs a
+// bounded time; Settle corrects the estimate to the real usage anyway.
 const (
 	cacheEntries = 8192
 	exactBytes   = 8 << 10
@@ -57,11 +57,10 @@ const (
 // EncodingFor returns the name of the encoding used to count model's tokens.
 func EncodingFor(model string) string { return tokens.EncodingFor(model) }
 
-// counter counts the tokens of texts with one encoding, or at four bytes a token if
-// the encoding could not be built.
+// counter counts the tokens of texts with one encoding (at four bytes a token if the
+// encoding could not be built).
 type counter struct {
-	e   *encoder
-	enc *tiktoken.Tiktoken
+	e *encoder
 }
 
 func (c counter) count(s string) int64 {
@@ -92,15 +91,7 @@ func (c counter) count(s string) int64 {
 	return n
 }
 
-func (c counter) exact(s string) int64 {
-	if s == "" {
-		return 0
-	}
-	if c.enc == nil {
-		return int64(len(s)+3) / 4
-	}
-	return int64(len(c.enc.EncodeOrdinary(s)))
-}
+func (c counter) exact(s string) int64 { return c.e.tok.Count(s) }
 
 // sampled counts samples from the start, middle and end of a long text, cut at rune
 // boundaries, and scales their tokens per byte to the whole text.
@@ -127,14 +118,12 @@ func runeStart(s string, i int) int {
 }
 
 // Estimate returns the tokens to reserve for req before it is sent: the prompt counted
-// with tiktoken (chat messages with their tool calls and the tool definitions, a
-// completions prompt, or embeddings input), plus the output it may produce: max_tokens,
-// or defaultOutput (the model's output limit) when the client set none, times n. An
-// embeddings request produces no output tokens.
+// as tiktoken-go counts it (chat messages with their tool calls and the tool
+// definitions, a completions prompt, or embeddings input), plus the output it may
+// produce: max_tokens, or defaultOutput (the model's output limit) when the client set
+// none, times n. An embeddings request produces no output tokens.
 func Estimate(req *schema.Request, defaultOutput int64) int64 {
-	e := encoders[EncodingFor(req.Model)]
-	enc, _ := e.get()
-	c := counter{e: e, enc: enc}
+	c := counter{e: encoders[EncodingFor(req.Model)]}
 	var prompt, n int64
 	if req.Endpoint == schema.EndpointChat {
 		prompt = replyPrimer
