@@ -101,7 +101,7 @@ func (s *Server) keyRoutes(v1 *gin.RouterGroup, adm *gin.RouterGroup) {
 // actor is who makes an admin call, for the audit log.
 func actor(c *gin.Context) audit.Actor {
 	ri := info(c)
-	a := audit.Actor{SourceIP: c.ClientIP(), RequestID: ri.id}
+	a := audit.Actor{SourceIP: ri.clientIP, RequestID: ri.id}
 	if p := ri.principal; p != nil {
 		a.ID, a.Name = p.ID, p.Name
 	}

@@ -106,7 +106,7 @@ func (s *Server) admit(c *gin.Context, ri *reqInfo, req *schema.Request) (*admis
 		breq = &billing.Request{RequestID: ri.id, KeyID: p.ID, ParentKeyID: p.ParentID,
 			Project: p.Project, Endpoint: string(req.Endpoint), Model: req.Model, Stream: req.Stream,
 			Budgets: s.Accounts.Budgets(p), Prices: prices, PromptTokens: prompt,
-			MaxTokens: maxOut, SourceIP: c.ClientIP(), UserAgent: telemetry.Redact(c.Request.UserAgent())}
+			MaxTokens: maxOut, SourceIP: ri.clientIP, UserAgent: telemetry.Redact(c.Request.UserAgent())}
 	}
 	if err := a.take(ctx, c.Writer.Header(), lreq, breq); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +25,7 @@ import (
 type reqInfo struct {
 	id        string
 	clientID  string
+	clientIP  string // gin's ClientIP, worked out once in begin
 	start     time.Time
 	principal *keys.Principal
 	endpoint  string
@@ -49,12 +51,14 @@ func info(c *gin.Context) *reqInfo {
 	return ri
 }
 
-// requestID accepts a client's x-request-id when it is short and plain, and does not
-// look like a key (a careless client may send one there), else makes one.
+// requestID makes the request's own id: "req_" and 24 random hex digits.
 func requestID() string {
 	var b [12]byte
 	rand.Read(b[:])
-	return fmt.Sprintf("req_%x", b)
+	var out [4 + 2*len(b)]byte
+	copy(out[:], "req_")
+	hex.Encode(out[4:], b[:])
+	return string(out[:])
 }
 
 // clientRequestID returns a client's x-request-id when it is short, plain and does not
@@ -70,25 +74,66 @@ func clientRequestID(in string) string {
 	return ""
 }
 
+// headerRequestID is x-request-id in the canonical form that net/http stores request
+// headers under; indexing the map with it skips Header.Get's canonicalisation, which
+// allocates for a name like this one on every call.
+const headerRequestID = "X-Request-Id"
+
+// firstHeader returns the first value of the header whose canonical name is key.
+func firstHeader(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 // begin sets the request id and the per-request state, and writes the access log line
-// when the request is done.
+// when the request is done. The client's address is worked out here, once: the
+// authentication, the spend row, the access log and the observer all need it.
 func (s *Server) begin(c *gin.Context) {
-	ri := &reqInfo{id: requestID(), clientID: clientRequestID(c.GetHeader("x-request-id")), start: time.Now()}
+	ri := &reqInfo{id: requestID(), clientID: clientRequestID(firstHeader(c.Request.Header, headerRequestID)),
+		start: time.Now(), clientIP: c.ClientIP()}
 	c.Request = c.Request.WithContext(s.observe(context.WithValue(c.Request.Context(), infoKey{}, ri), c, ri))
-	c.Header("x-request-id", ri.id)
+	c.Writer.Header()[headerRequestID] = []string{ri.id}
 	c.Next()
 	s.accessLog(c, ri)
 }
 
+// accessLog writes the request's log line, counts it in the metrics and ends its
+// observation.
 func (s *Server) accessLog(c *gin.Context, ri *reqInfo) {
 	status := c.Writer.Status()
-	d := time.Since(ri.start)
-	attrs := []slog.Attr{
+	now := time.Now()
+	d := now.Sub(ri.start)
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelWarn
+	}
+	// The handler is called directly rather than through Logger.LogAttrs, which would
+	// also capture the caller's program counter (a stack walk per request) that no
+	// tollgate handler writes, and build the attributes even when the level is off.
+	ctx := c.Request.Context()
+	if h := s.log.Handler(); h.Enabled(ctx, level) {
+		r := slog.NewRecord(now, level, "request", 0)
+		addAccessAttrs(&r, c, ri, status, d)
+		_ = h.Handle(ctx, r) // Like Logger.LogAttrs, a failed log write is not the request's failure.
+	}
+	if s.metrics != nil && ri.endpoint != "" {
+		s.metrics.Request(ri.endpoint, ri.model, ri.provider, status, ri.errCode, d)
+	}
+	s.endObserved(c, ri, status)
+}
+
+// addAccessAttrs adds the access log line's attributes to r, in one call so that the
+// record grows its attribute storage once.
+func addAccessAttrs(r *slog.Record, c *gin.Context, ri *reqInfo, status int, d time.Duration) {
+	var buf [24]slog.Attr
+	attrs := append(buf[:0],
 		slog.String("request_id", ri.id), slog.String("client_request_id", ri.clientID), slog.String("method", c.Request.Method),
 		slog.String("path", c.Request.URL.Path), slog.Int("status", status),
-		slog.Float64("latency_ms", float64(d.Microseconds())/1000), slog.String("client_ip", c.ClientIP()),
+		slog.Float64("latency_ms", float64(d.Microseconds())/1000), slog.String("client_ip", ri.clientIP),
 		slog.Int("bytes_out", c.Writer.Size()),
-	}
+	)
 	if ri.principal != nil {
 		attrs = append(attrs, slog.String("key_id", ri.principal.ID))
 		if ri.principal.Project != "" {
@@ -110,15 +155,7 @@ func (s *Server) accessLog(c *gin.Context, ri *reqInfo) {
 	if ri.err != nil {
 		attrs = append(attrs, slog.Any("error", ri.err))
 	}
-	level := slog.LevelInfo
-	if status >= 500 {
-		level = slog.LevelWarn
-	}
-	s.log.LogAttrs(c.Request.Context(), level, "request", attrs...)
-	if s.metrics != nil && ri.endpoint != "" {
-		s.metrics.Request(ri.endpoint, ri.model, ri.provider, status, ri.errCode, d)
-	}
-	s.endObserved(c, ri, status)
+	r.AddAttrs(attrs...)
 }
 
 // recoverPanic turns a panic into a 500 in OpenAI's shape. Unlike gin's own recovery it
@@ -175,11 +212,19 @@ type admitter interface {
 // the peer is a trusted proxy (Options.TrustedProxies). An unparsable address is the
 // zero Addr, which no allowed_ips rule contains.
 func clientAddr(c *gin.Context) netip.Addr {
-	a, err := netip.ParseAddr(c.ClientIP())
+	a, err := netip.ParseAddr(clientIP(c))
 	if err != nil {
 		return netip.Addr{}
 	}
 	return a.Unmap()
+}
+
+// clientIP is gin's ClientIP for the request, as begin worked it out.
+func clientIP(c *gin.Context) string {
+	if ri := info(c); ri != nil {
+		return ri.clientIP
+	}
+	return c.ClientIP()
 }
 
 // throttled answers 429 when the address has failed to authenticate too often.

@@ -33,7 +33,7 @@ func (s *Server) endObserved(c *gin.Context, ri *reqInfo, status int) {
 	e := telemetry.RequestEnd{Status: status, Endpoint: ri.endpoint, RequestID: ri.id, Model: ri.model,
 		Provider: ri.provider, UpstreamModel: ri.upstream, Attempts: ri.attempts, Stream: ri.stream,
 		PromptTokens: ri.prompt, CompletionTokens: ri.complete, CostNano: ri.cost, TTFT: ri.ttft,
-		ErrorCode: ri.errCode, Err: ri.err, ClientIP: c.ClientIP()}
+		ErrorCode: ri.errCode, Err: ri.err, ClientIP: ri.clientIP}
 	if p := ri.principal; p != nil {
 		e.KeyID, e.Project = p.ID, p.Project
 	}

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -85,24 +84,31 @@ func (db *DB) InsertSpend(ctx context.Context, rows []SpendRow, loc *time.Locati
 	if len(rows) == 0 {
 		return 0, nil
 	}
+	for i := range rows {
+		if err := checkSpendRow(&rows[i]); err != nil {
+			return 0, fmt.Errorf("writing spend: %w", err)
+		}
+	}
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("writing spend: %w", err)
 	}
 	defer tx.Rollback() // A no-op once committed.
+	days := dayCache{loc: loc}
 	var inserted []*SpendRow
-	for chunk := range slices.Chunk(rows, spendChunk) {
-		got, err := db.insertSpendChunk(ctx, tx, chunk, loc)
-		if err != nil {
-			return 0, fmt.Errorf("writing spend: %w", err)
-		}
-		inserted = append(inserted, got...)
+	if db.dialect == DialectSQLite {
+		inserted, err = db.insertSpendEach(ctx, tx, rows, &days)
+	} else {
+		inserted, err = db.insertSpendChunks(ctx, tx, rows, &days)
 	}
-	daily, hourly := rollup(inserted, loc)
-	if err := db.upsertRollup(ctx, tx, "spend_daily", "day", daily); err != nil {
+	if err != nil {
+		return 0, fmt.Errorf("writing spend: %w", err)
+	}
+	daily, hourly := rollup(inserted, &days)
+	if err := db.upsertRollup(ctx, tx, rollupDaily, daily); err != nil {
 		return 0, fmt.Errorf("writing daily spend: %w", err)
 	}
-	if err := db.upsertRollup(ctx, tx, "spend_hourly", "hour", hourly); err != nil {
+	if err := db.upsertRollup(ctx, tx, rollupHourly, hourly); err != nil {
 		return 0, fmt.Errorf("writing hourly spend: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -111,20 +117,43 @@ func (db *DB) InsertSpend(ctx context.Context, rows []SpendRow, loc *time.Locati
 	return len(inserted), nil
 }
 
+// checkSpendRow rejects a row the spend log cannot hold, before any of its batch is
+// written.
+func checkSpendRow(r *SpendRow) error {
+	if r.ID == "" {
+		return errors.New("spend row without an id")
+	}
+	at, err := toNanos(r.Time)
+	if err != nil {
+		return fmt.Errorf("spend row %s: %w", r.ID, err)
+	}
+	if at < 0 {
+		return fmt.Errorf("spend row %s: time before 1970", r.ID)
+	}
+	return nil
+}
+
+// insertSpendChunks inserts rows with multi-row INSERTs, one round trip per
+// spendChunk rows, and returns those that were new.
+func (db *DB) insertSpendChunks(ctx context.Context, tx *sql.Tx, rows []SpendRow, days *dayCache) ([]*SpendRow, error) {
+	var inserted []*SpendRow
+	for chunk := range slices.Chunk(rows, spendChunk) {
+		got, err := db.insertSpendChunk(ctx, tx, chunk, days)
+		if err != nil {
+			return nil, err
+		}
+		inserted = append(inserted, got...)
+	}
+	return inserted, nil
+}
+
 // insertSpendChunk inserts rows and returns those that were new.
-func (db *DB) insertSpendChunk(ctx context.Context, tx *sql.Tx, rows []SpendRow, loc *time.Location) ([]*SpendRow, error) {
+func (db *DB) insertSpendChunk(ctx context.Context, tx *sql.Tx, rows []SpendRow, days *dayCache) ([]*SpendRow, error) {
 	args := make([]any, 0, len(rows)*len(spendColumns))
 	byID := make(map[string]*SpendRow, len(rows))
 	for i := range rows {
 		r := &rows[i]
-		if r.ID == "" {
-			return nil, errors.New("spend row without an id")
-		}
-		a, err := spendArgs(r, loc)
-		if err != nil {
-			return nil, fmt.Errorf("spend row %s: %w", r.ID, err)
-		}
-		args = append(args, a...)
+		args = appendSpendArgs(args, r, days.dayStart(r.Time))
 		byID[r.ID] = r
 	}
 	q := "INSERT INTO spend_log (" + strings.Join(spendColumns, ", ") + ") VALUES " +
@@ -148,20 +177,13 @@ func (db *DB) insertSpendChunk(ctx context.Context, tx *sql.Tx, rows []SpendRow,
 	return out, res.Err()
 }
 
-// spendArgs returns r's column values in spendColumns order.
-func spendArgs(r *SpendRow, loc *time.Location) ([]any, error) {
-	at, err := toNanos(r.Time)
-	if err != nil {
-		return nil, err
-	}
-	if at < 0 {
-		return nil, errors.New("time before 1970")
-	}
-	return []any{r.ID, at, DayStart(r.Time, loc), r.RecordType, r.RequestID, r.Attempt, r.KeyID,
+// appendSpendArgs appends r's column values in spendColumns order; day is its local day.
+func appendSpendArgs(dst []any, r *SpendRow, day int64) []any {
+	return append(dst, r.ID, r.Time.UnixNano(), day, r.RecordType, r.RequestID, r.Attempt, r.KeyID,
 		r.ParentKeyID, r.Project, r.Endpoint, r.Model, r.Provider, r.UpstreamModel, r.Status, r.Stream,
 		r.PromptTokens, r.CompletionTokens, r.CachedTokens, r.CacheWriteTokens, r.ReasoningTokens,
 		r.CostNano, r.UsageSource, r.PriceVersion, r.LatencyMS, r.TTFTMS, r.Attempts, r.ErrorCode,
-		r.SourceIP, r.UserAgent}, nil
+		r.SourceIP, r.UserAgent)
 }
 
 // valueLists returns n parenthesised lists of cols placeholders in the DB's dialect:
@@ -191,88 +213,4 @@ func (db *DB) valueLists(n, cols int) string {
 		b.WriteByte(')')
 	}
 	return b.String()
-}
-
-// rollupKey identifies one rollup row: a bucket and the report dimensions.
-type rollupKey struct {
-	bucket                          int64
-	keyID, project, model, provider string
-}
-
-// rollupRow is one rollup row's values.
-type rollupRow struct {
-	rollupKey
-	day, requests, prompt, completion, cached, cost int64
-	parent                                          string
-}
-
-// rollup sums rows into daily and hourly rollup rows, sorted by primary key so that
-// concurrent writers lock rows in the same order and never deadlock.
-func rollup(rows []*SpendRow, loc *time.Location) (daily, hourly []rollupRow) {
-	d, h := map[rollupKey]*rollupRow{}, map[rollupKey]*rollupRow{}
-	add := func(m map[rollupKey]*rollupRow, bucket, day int64, r *SpendRow) {
-		k := rollupKey{bucket: bucket, keyID: r.KeyID, project: r.Project, model: r.Model, provider: r.Provider}
-		v := m[k]
-		if v == nil {
-			v = &rollupRow{rollupKey: k, day: day, parent: r.ParentKeyID}
-			m[k] = v
-		}
-		if r.RecordType == SpendRequest {
-			v.requests++
-		}
-		v.prompt += r.PromptTokens
-		v.completion += r.CompletionTokens
-		v.cached += r.CachedTokens
-		v.cost += r.CostNano
-	}
-	for _, r := range rows {
-		at, day := r.Time.UnixNano(), DayStart(r.Time, loc)
-		add(d, day, day, r)
-		add(h, at-at%hourNanos, day, r)
-	}
-	return sortedRollup(d), sortedRollup(h)
-}
-
-// sortedRollup returns m's rows in primary-key order.
-func sortedRollup(m map[rollupKey]*rollupRow) []rollupRow {
-	out := make([]rollupRow, 0, len(m))
-	for _, v := range m {
-		out = append(out, *v)
-	}
-	slices.SortFunc(out, func(a, b rollupRow) int {
-		return cmp.Or(cmp.Compare(a.bucket, b.bucket), strings.Compare(a.keyID, b.keyID),
-			strings.Compare(a.project, b.project), strings.Compare(a.model, b.model),
-			strings.Compare(a.provider, b.provider))
-	})
-	return out
-}
-
-// upsertRollup adds rows to table, whose bucket column is bucketCol.
-func (db *DB) upsertRollup(ctx context.Context, tx *sql.Tx, table, bucketCol string, rows []rollupRow) error {
-	cols := []string{bucketCol, "key_id", "project", "model", "provider", "parent_key_id", "requests",
-		"prompt_tokens", "completion_tokens", "cached_tokens", "cost_nano"}
-	if table == "spend_hourly" {
-		cols = append(cols, "day")
-	}
-	set := "parent_key_id = excluded.parent_key_id"
-	for _, c := range []string{"requests", "prompt_tokens", "completion_tokens", "cached_tokens", "cost_nano"} {
-		set += ", " + c + " = " + table + "." + c + " + excluded." + c
-	}
-	for chunk := range slices.Chunk(rows, spendChunk) {
-		args := make([]any, 0, len(chunk)*len(cols))
-		for _, r := range chunk {
-			args = append(args, r.bucket, r.keyID, r.project, r.model, r.provider, r.parent, r.requests,
-				r.prompt, r.completion, r.cached, r.cost)
-			if table == "spend_hourly" {
-				args = append(args, r.day)
-			}
-		}
-		q := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " +
-			db.valueLists(len(chunk), len(cols)) + " ON CONFLICT (" + bucketCol +
-			", key_id, project, model, provider) DO UPDATE SET " + set
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return err
-		}
-	}
-	return nil
 }

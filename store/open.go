@@ -37,6 +37,7 @@ type DB struct {
 	now     func() time.Time
 	q       queries
 	rebinds sync.Map // "?" query text → "$n" query text, PostgreSQL only.
+	stmts   stmtCache
 }
 
 // Option changes how Open sets up a DB.

@@ -15,8 +15,9 @@ var secretPattern = regexp.MustCompile(
 		`|xai-[A-Za-z0-9]{20,}` + // xAI
 		`|(?i:bearer)\s+[A-Za-z0-9._~+/=\-]{16,}`) // any bearer credential
 
-// minSecretRun is the shortest run of token characters ([A-Za-z0-9_-.~+/=]) that any
-// pattern above can match: every shape is at least this long without a break.
+// minSecretRun is the shortest run of token characters ([A-Za-z0-9_-.~+/=], see
+// isTokenChar) that any pattern above can match: every shape is at least this long
+// without a break.
 const minSecretRun = 16
 
 // Redact replaces anything in s that looks like a secret with a marker.
@@ -35,47 +36,42 @@ func HasSecret(s string) bool {
 // markers are what every shape the pattern matches starts with, bearer aside.
 var markers = []string{"tgk_", "tge_", "tga_", "sk-", "AIza", "AKIA", "ASIA", "gsk_", "xai-"}
 
-// mayHoldSecret is a cheap pre-check so that ordinary strings skip the regexp: every
-// secret shape is a run of at least minSecretRun token characters, and starts with a
-// marker or follows "bearer".
+// mayHoldSecret is a cheap pre-check so that ordinary strings skip the regexp, in one
+// pass over s: every secret shape is a run of at least minSecretRun token characters
+// that holds one of the markers, or follows "bearer" and white space. It never says no
+// to a string the pattern matches.
 func mayHoldSecret(s string) bool {
-	if !hasLongRun(s) {
-		return false
-	}
-	for _, m := range markers {
-		if strings.Contains(s, m) {
-			return true
-		}
-	}
-	return containsFold(s, "bearer")
-}
-
-// hasLongRun reports whether s has a run of at least minSecretRun token characters.
-func hasLongRun(s string) bool {
-	run := 0
+	start := 0
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || isTokenPunct(c) {
-			if run++; run >= minSecretRun {
-				return true
-			}
+		if isTokenChar(s[i]) {
 			continue
 		}
-		run = 0
+		if i-start >= minSecretRun && runMayBeSecret(s, start, i) {
+			return true
+		}
+		start = i + 1
 	}
-	return false
+	return len(s)-start >= minSecretRun && runMayBeSecret(s, start, len(s))
 }
 
-func isTokenPunct(c byte) bool {
-	return c == '_' || c == '-' || c == '.' || c == '~' || c == '+' || c == '/' || c == '='
-}
-
-// containsFold reports whether s contains the lower-case ASCII word w in any case.
-func containsFold(s, w string) bool {
-	for i := 0; i+len(w) <= len(s); i++ {
-		if s[i]|0x20 == w[0] && strings.EqualFold(s[i:i+len(w)], w) {
+// runMayBeSecret reports whether the run of token characters s[start:end] holds a
+// marker or follows "bearer" and white space (the pattern's \s: tab, newline, form
+// feed, carriage return, space).
+func runMayBeSecret(s string, start, end int) bool {
+	run := s[start:end]
+	for _, m := range markers {
+		if strings.Contains(run, m) {
 			return true
 		}
 	}
-	return false
+	j := start
+	for j > 0 && (s[j-1] == ' ' || s[j-1] == '\t' || s[j-1] == '\n' || s[j-1] == '\f' || s[j-1] == '\r') {
+		j--
+	}
+	return j < start && j >= len("bearer") && strings.EqualFold(s[j-len("bearer"):j], "bearer")
+}
+
+func isTokenChar(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' ||
+		c == '_' || c == '-' || c == '.' || c == '~' || c == '+' || c == '/' || c == '='
 }
