@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -150,7 +151,7 @@ func (r *redisCounters) queueReserve(ctx context.Context, pipe redis.Pipeliner, 
 func (r *redisCounters) reserveFrom(ctx context.Context, res *Reservation, seed seedFunc, cmd *redis.Cmd) (int, Money, Money, error) {
 	seeds := make([]string, len(res.windows))
 	for attempt := 0; ; attempt++ {
-		if cmd == nil || redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+		if redo(cmd) {
 			cmd = reserveScript.Run(ctx, r.rdb, r.keys(res), reserveArgs(res, seeds)...)
 		}
 		out, err := cmd.Int64Slice()
@@ -195,6 +196,25 @@ func settleArgs(res *Reservation, actual Money) []any {
 	return args
 }
 
+// redo reports whether a script sent in a pipeline must be sent again on its own: it
+// was not sent (nil), Redis had lost it (NOSCRIPT), or the pipeline as a whole failed
+// without a reply from Redis. The last happens when the pipeline's deadline (the rate
+// limiter's Redis timeout) passes on a gateway so busy that calls queue for a pooled
+// connection; the budget must not answer budget_unavailable for that when a call of its
+// own, under the request's context, would succeed. Both scripts are idempotent on the
+// reservation's marker, so one that did run before the failure is not applied twice.
+func redo(cmd *redis.Cmd) bool {
+	if cmd == nil {
+		return true
+	}
+	err := cmd.Err()
+	if err == nil {
+		return false
+	}
+	var reply redis.Error
+	return redis.HasErrorPrefix(err, "NOSCRIPT") || !errors.As(err, &reply)
+}
+
 // queueSettle queues the settle script on a pipeline.
 func (r *redisCounters) queueSettle(ctx context.Context, pipe redis.Pipeliner, res *Reservation, actual Money) *redis.Cmd {
 	return settleScript.EvalSha(ctx, pipe, r.keys(res), settleArgs(res, actual)...)
@@ -203,7 +223,7 @@ func (r *redisCounters) queueSettle(ctx context.Context, pipe redis.Pipeliner, r
 // settleFrom settles res from cmd, its settle script already sent in a pipeline, or
 // makes the call itself without cmd or when Redis had lost the script.
 func (r *redisCounters) settleFrom(ctx context.Context, res *Reservation, actual Money, cmd *redis.Cmd) ([]Money, error) {
-	if cmd == nil || redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+	if redo(cmd) {
 		cmd = settleScript.Run(ctx, r.rdb, r.keys(res), settleArgs(res, actual)...)
 	}
 	out, err := cmd.Int64Slice()

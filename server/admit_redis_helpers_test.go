@@ -25,9 +25,11 @@ import (
 
 // roundTrips counts a go-redis client's network round trips: one per command sent
 // alone, one per pipeline. noScript > 0 makes that many pipelines answer NOSCRIPT to
-// every command, as Redis does after a restart emptied its script cache.
+// every command, as Redis does after a restart emptied its script cache; timeouts > 0
+// makes that many pipelines fail unsent, as when their deadline passes while they wait
+// for a pooled connection on a busy gateway.
 type roundTrips struct {
-	n, noScript atomic.Int64
+	n, noScript, timeouts atomic.Int64
 }
 
 func (*roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
@@ -42,6 +44,13 @@ func (h *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 func (h *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		h.n.Add(1)
+		if h.timeouts.Add(-1) >= 0 {
+			for _, c := range cmds {
+				c.SetErr(context.DeadlineExceeded)
+			}
+			return context.DeadlineExceeded
+		}
+		h.timeouts.Store(0)
 		if h.noScript.Add(-1) >= 0 {
 			for _, c := range cmds {
 				c.SetErr(redis.ErrNoScript)

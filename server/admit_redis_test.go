@@ -105,6 +105,24 @@ func TestRedisLostItsScripts(t *testing.T) {
 	}
 }
 
+// TestTimedOutPipelineStillReservesBudget: when the admission's shared pipeline fails
+// without a reply from Redis (its deadline passed while the gateway was too busy to
+// send it), the rate limiter applies its policy (fail_open: in-process limits) and the
+// budget makes its own call rather than refusing with budget_unavailable.
+func TestTimedOutPipelineStillReservesBudget(t *testing.T) {
+	g := newRedisGateway(t)
+	budget := billing.Budget{Scope: billing.ScopeKey, Subject: "k", Limit: 1 << 60, Period: billing.PeriodMonth}
+	g.acc.set(quota.Limit{Scope: g.keyScope, TPM: 100000, MaxParallel: 1}, budget)
+	g.trips.timeouts.Store(1) // the admission's pipeline
+	if code, ec := g.chat(t); code != http.StatusOK {
+		t.Fatalf("after the admission pipeline timed out: %d %s, want 200", code, ec)
+	}
+	st, err := g.ledger.State(context.Background(), budget)
+	if err != nil || st.Reserved != 0 || st.Spent <= 0 {
+		t.Fatalf("budget: spent %v held %v (%v); want the request spent, nothing held", st.Spent, st.Reserved, err)
+	}
+}
+
 // oneByOne hides the shared round trips of a Redis limiter and billing service and
 // settles and releases separately: how the server admitted and settled before (five
 // round trips per request), for BenchmarkAdmissionRedis.
