@@ -48,7 +48,8 @@ func (a *App) openRouter(ctx context.Context, getenv func(string) string) error 
 		return fmt.Errorf("loading the pricing catalog: %w", err)
 	}
 	a.routing = &routing{config: deps, models: a.modelService(), prices: prices}
-	opts := router.Options{DefaultTimeout: a.cfg.RequestTimeout.Std(), Log: a.log, KeyHealth: a.keyHealth()}
+	opts := router.Options{DefaultTimeout: a.cfg.RequestTimeout.Std(), Log: a.log, KeyHealth: a.keyHealth(),
+		StreamIdle: a.cfg.Routing.StreamIdleTimeout.Std(), Breaker: breakerSettings(a.cfg.Routing.Breaker)}
 	share, err := a.breakerShare()
 	if err != nil {
 		return err
@@ -154,3 +155,11 @@ func (a *App) keyHealth() router.KeyHealth {
 
 // startedAt is when config routes count as created, for /v1/models.
 var startedAt = time.Now()
+
+// breakerSettings converts the configured breaker tuning; zero fields keep the
+// router's defaults.
+func breakerSettings(b configs.Breaker) router.BreakerSettings {
+	return router.BreakerSettings{ConsecutiveFailures: uint32(b.ConsecutiveFailures), FailureRatio: b.FailureRatio,
+		MinRequests: uint32(b.MinRequests), Window: b.Window.Std(), OpenTimeout: b.OpenTimeout.Std(),
+		Probes: uint32(b.Probes)}
+}

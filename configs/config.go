@@ -61,6 +61,8 @@ type Config struct {
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// Log configures the process log.
 	Log Log `yaml:"log"`
+	// Routing tunes circuit breakers and the stream idle timeout of every model.
+	Routing Routing `yaml:"routing"`
 	// Limits configures rate limiting across replicas.
 	Limits Limits `yaml:"limits"`
 	// Billing configures budgets, the spend log and budget alerts.

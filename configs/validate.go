@@ -29,6 +29,7 @@ func (c *Config) Validate() error {
 	v.server()
 	providers := v.providers()
 	v.models(providers)
+	v.routing()
 	v.security()
 	v.accounting()
 	v.observability()
