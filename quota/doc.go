@@ -58,7 +58,9 @@
 // separate (the ledger's keys live in another cluster slot) and independent: the caller
 // undoes one when the other refuses, which costs a second round trip on refusals only.
 // Time is Redis's own TIME, so replicas need no clock agreement. A scope's counters are a
-// hash of buckets per kind, expiring 62 s after their last write, and a sorted set of
+// hash per kind of one-second buckets plus a running total and the range of buckets it
+// may hold (so a decision costs a few commands per window, not a read of every bucket),
+// expiring 62 s after the first write in its newest bucket, and a sorted set of
 // concurrency slots scored by expiry. A slot expires SlotTTL (default 1m) after it was
 // taken or last refreshed: Run refreshes the slots this replica holds every SlotTTL/3, so
 // long streams keep theirs and the slots of a replica that died free themselves within

@@ -113,6 +113,9 @@ type Redis struct {
 	health  *health
 	replica string
 	seq     atomic.Uint64
+	// scriptNow, when set, is the clock of the scripts instead of Redis's: tests compare
+	// the Redis limiter with the in-process one at the same instants.
+	scriptNow func() time.Time
 
 	mu   sync.Mutex
 	live map[string][]string // slot member -> the slot zsets it is held in
@@ -210,8 +213,11 @@ func (r *Redis) allowShared(ctx context.Context, scopes []Limit, est int64, ride
 	}
 	args = append(args, est, member, r.opts.SlotTTL.Milliseconds())
 	for _, s := range scopes {
-		keys = append(keys, r.key(s.Scope, "r"), r.key(s.Scope, "t"), r.key(s.Scope, "c"))
+		keys = append(keys, r.key(s.Scope, requestsKind), r.key(s.Scope, tokensKind), r.key(s.Scope, "c"))
 		args = append(args, s.RPM, s.TPM, s.MaxParallel)
+	}
+	if r.scriptNow != nil {
+		args = append(args, r.scriptNow().UnixMilli())
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
@@ -246,6 +252,14 @@ func (r *Redis) allowShared(ctx context.Context, scopes []Limit, est int64, ride
 }
 
 func ms(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
+
+// The kinds of the window keys. A window's layout changed in version 2 (summary fields
+// beside the buckets); new names keep a replica of either version from reading the
+// other's layout during a rolling upgrade, at the cost of counting apart until it ends.
+const (
+	requestsKind = "r2"
+	tokensKind   = "t2"
+)
 
 // key names one counter of a scope; every key shares the hash tag {Prefix}, so that one
 // script can touch all the scopes of a decision, in Redis Cluster too.

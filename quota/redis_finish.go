@@ -56,13 +56,13 @@ func (r *Redis) finishWith(ctx context.Context, d *Decision, op finishOp, rider 
 	var keys []string
 	for _, s := range d.scopes {
 		if op.settle && s.TPM > 0 {
-			keys = append(keys, r.key(s.Scope, "t"))
+			keys = append(keys, r.key(s.Scope, tokensKind))
 		}
 	}
 	nsettle := len(keys)
 	for _, s := range d.scopes {
 		if op.refund && s.RPM > 0 {
-			keys = append(keys, r.key(s.Scope, "r"))
+			keys = append(keys, r.key(s.Scope, requestsKind))
 		}
 	}
 	nrefund := len(keys) - nsettle
@@ -79,6 +79,9 @@ func (r *Redis) finishWith(ctx context.Context, d *Decision, op finishOp, rider 
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.Timeout)
 	defer cancel()
 	args := []any{nsettle, d.bucket, op.delta, d.slot, nrefund}
+	if r.scriptNow != nil {
+		args = append(args, r.scriptNow().UnixMilli())
+	}
 	if err := r.run(ctx, finishScript, keys, args, rider).Err(); err != nil {
 		r.health.failed(err, false)
 		r.orphan(d.slot, slots)
