@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"hash/maphash"
 	"sync"
 	"time"
 )
@@ -11,11 +12,65 @@ import (
 type memCounters struct {
 	mu      sync.Mutex
 	windows map[string]*memWindow
-	// held are the reservations not yet settled, by reservation id.
-	held map[string]*Reservation
-	// settled remembers settled reservation ids until the time given (settledMemo).
-	settled   map[string]time.Time
+	// held are the reservations not yet settled, by request id and attempt.
+	held      map[resKey]*Reservation
+	settled   settledSet
 	lastSweep time.Time
+}
+
+// resKey names a reservation without building its id string, which would cost an
+// allocation per reserve and per settle.
+type resKey struct {
+	request string
+	attempt int
+}
+
+func keyOf(r *Reservation) resKey { return resKey{r.RequestID, r.Attempt} }
+
+// settledSet remembers settled reservations for at least settledMemo and at most twice
+// that. It keeps a seeded 64-bit hash per reservation in two generations, so that at
+// thousands of requests per second it holds about 10 bytes per id instead of the id
+// string, and forgetting a generation costs no scan. Two ids share a hash with
+// probability 2⁻⁶⁴ per pair; the seed is random, so no client can aim for it. Such a
+// collision would treat the later reservation as a repeat: it holds nothing and
+// settles nothing in these counters (its spend row is still written).
+type settledSet struct {
+	seed      maphash.Seed
+	cur, prev map[uint64]struct{}
+	rotated   time.Time
+}
+
+// hash returns k's fingerprint; the odd multiplier keeps attempts of one request apart.
+func (s *settledSet) hash(k resKey) uint64 {
+	return maphash.String(s.seed, k.request) ^ uint64(k.attempt)*0x9e3779b97f4a7c15
+}
+
+// has reports whether k was settled within the memo.
+func (s *settledSet) has(k resKey) bool {
+	h := s.hash(k)
+	if _, ok := s.cur[h]; ok {
+		return true
+	}
+	_, ok := s.prev[h]
+	return ok
+}
+
+// add remembers k as settled; rotate(now) comes first.
+func (s *settledSet) add(k resKey) { s.cur[s.hash(k)] = struct{}{} }
+
+// rotate starts a new generation once the current one is settledMemo old: every id of
+// the one it retires was added at least settledMemo ago.
+func (s *settledSet) rotate(now time.Time) {
+	age := now.Sub(s.rotated)
+	if s.cur != nil && age < settledMemo {
+		return
+	}
+	s.prev = s.cur
+	if age >= 2*settledMemo {
+		s.prev = nil // Everything in cur is already older than the memo.
+	}
+	s.cur = make(map[uint64]struct{}, len(s.prev))
+	s.rotated = now
 }
 
 // memWindow is one budget period's counters.
@@ -28,8 +83,8 @@ type memWindow struct {
 const sweepEvery = time.Second
 
 func newMemCounters() *memCounters {
-	return &memCounters{windows: map[string]*memWindow{}, held: map[string]*Reservation{},
-		settled: map[string]time.Time{}}
+	return &memCounters{windows: map[string]*memWindow{}, held: map[resKey]*Reservation{},
+		settled: settledSet{seed: maphash.MakeSeed()}}
 }
 
 // reserve seeds missing windows outside the lock, then checks and holds all or nothing.
@@ -81,11 +136,11 @@ func (m *memCounters) seedAll(ctx context.Context, ws []window, seed seedFunc) e
 // the refusing window and its counters, or -1.
 func (m *memCounters) hold(res *Reservation) (int, Money, Money) {
 	m.sweep(res.At)
-	id := res.id()
+	id := keyOf(res)
 	if _, dup := m.held[id]; dup {
 		return -1, 0, 0
 	}
-	if _, done := m.settled[id]; done {
+	if m.settled.has(id) {
 		return -1, 0, 0
 	}
 	if res.Amount > 0 {
@@ -116,11 +171,7 @@ func (m *memCounters) sweep(now time.Time) {
 			delete(m.held, id)
 		}
 	}
-	for id, until := range m.settled {
-		if now.After(until) {
-			delete(m.settled, id)
-		}
-	}
+	m.settled.rotate(now)
 	for id, w := range m.windows {
 		if now.After(w.end) && w.reserved == 0 {
 			delete(m.windows, id)
@@ -141,15 +192,16 @@ func (m *memCounters) unhold(r *Reservation) {
 func (m *memCounters) settle(_ context.Context, res *Reservation, actual Money, now time.Time) ([]Money, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	id := res.id()
-	if _, done := m.settled[id]; done {
+	id := keyOf(res)
+	m.settled.rotate(now)
+	if m.settled.has(id) {
 		return nil, nil
 	}
 	if held, ok := m.held[id]; ok {
 		m.unhold(held)
 		delete(m.held, id)
 	}
-	m.settled[id] = now.Add(settledMemo)
+	m.settled.add(id)
 	out := make([]Money, len(res.windows))
 	for i, w := range res.windows {
 		c := m.windows[w.id()]

@@ -87,7 +87,7 @@ type WriterStats struct {
 // replay never counts a row twice. Close drains everything to the database or the file.
 type Writer struct {
 	opts    WriterOptions
-	queue   chan store.SpendRow
+	queue   *rowQueue
 	spill   *spillFile
 	mu      sync.RWMutex
 	closed  bool
@@ -112,7 +112,7 @@ func NewWriter(opts WriterOptions) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Writer{opts: opts, queue: make(chan store.SpendRow, opts.QueueSize), spill: spill,
+	return &Writer{opts: opts, queue: newRowQueue(opts.QueueSize), spill: spill,
 		closing: make(chan struct{}), done: make(chan struct{})}, nil
 }
 
@@ -134,26 +134,24 @@ func (w *Writer) Append(ctx context.Context, rows ...store.SpendRow) error {
 			timer.Stop()
 		}
 	}()
-	for i, r := range rows {
-		select {
-		case w.queue <- r:
-			w.stats.appended.Add(1)
-			continue
-		default:
+	for {
+		n, room := w.queue.push(rows)
+		w.stats.appended.Add(int64(n))
+		rows = rows[n:]
+		if room == nil {
+			return nil
 		}
 		if timer == nil {
 			timer = time.NewTimer(w.opts.BlockTimeout)
 		}
 		select {
-		case w.queue <- r:
-			w.stats.appended.Add(1)
+		case <-room:
 		case <-timer.C:
-			return w.spillRows(rows[i:])
+			return w.spillRows(rows)
 		case <-ctx.Done():
-			return w.spillRows(rows[i:])
+			return w.spillRows(rows)
 		}
 	}
-	return nil
 }
 
 // stopIntake makes later Appends spill, once no Append is still queueing.
@@ -199,9 +197,12 @@ func (w *Writer) Run(ctx context.Context) error {
 	defer ticker.Stop()
 	for {
 		select {
-		case r := <-w.queue:
-			batch = append(batch, r)
-			if len(batch) >= w.opts.BatchSize {
+		case <-w.queue.ready:
+			for {
+				batch = w.queue.take(batch, w.opts.BatchSize)
+				if len(batch) < w.opts.BatchSize {
+					break
+				}
 				batch = w.flush(ctx, batch)
 			}
 		case <-ticker.C:

@@ -97,15 +97,7 @@ func (w *Writer) drain(ctx context.Context, batch []store.SpendRow) {
 
 // takeQueued appends queued rows to batch, without waiting, until it holds limit.
 func (w *Writer) takeQueued(batch []store.SpendRow, limit int) []store.SpendRow {
-	for len(batch) < limit {
-		select {
-		case r := <-w.queue:
-			batch = append(batch, r)
-		default:
-			return batch
-		}
-	}
-	return batch
+	return w.queue.take(batch, limit)
 }
 
 // drainToSpill spills the batch and the queue after a panic.
@@ -156,6 +148,6 @@ func (w *Writer) Stats() WriterStats {
 		Appended: w.stats.appended.Load(), Written: w.stats.written.Load(),
 		Duplicates: w.stats.duplicates.Load(), Spilled: w.stats.spilled.Load(),
 		Replayed: w.stats.replayed.Load(), WriteErrors: w.stats.writeErrors.Load(),
-		Queued: len(w.queue),
+		Queued: w.queue.len(),
 	}
 }

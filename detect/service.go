@@ -63,7 +63,7 @@ type ServiceOptions struct {
 type Service struct {
 	o        ServiceOptions
 	det      *Detector
-	queue    chan Observation
+	queue    *obsQueue
 	findings chan Finding
 	dropped  atomic.Int64
 }
@@ -83,21 +83,19 @@ func NewService(o ServiceOptions) (*Service, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Service{o: o, det: New(o.Config), queue: make(chan Observation, o.QueueSize),
+	return &Service{o: o, det: New(o.Config), queue: newObsQueue(o.QueueSize),
 		findings: make(chan Finding, 256)}, nil
 }
 
 // Observe queues one finished request. It never blocks: a full queue drops it.
 func (s *Service) Observe(o Observation) {
-	select {
-	case s.queue <- o:
-	default:
+	if !s.queue.push(o) {
 		s.dropped.Add(1)
 	}
 }
 
 // Depth is the number of observations waiting.
-func (s *Service) Depth() int { return len(s.queue) }
+func (s *Service) Depth() int { return s.queue.len() }
 
 // Dropped counts the observations a full queue dropped.
 func (s *Service) Dropped() int64 { return s.dropped.Load() }
@@ -110,12 +108,16 @@ func (s *Service) Run(ctx context.Context) error {
 	defer wg.Wait()
 	tick := time.NewTicker(s.o.Config.Window)
 	defer tick.Stop()
+	var batch []Observation
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case o := <-s.queue:
-			s.pass(s.det.Observe(o))
+		case <-s.queue.ready:
+			batch = s.queue.swap(batch)
+			for _, o := range batch {
+				s.pass(s.det.Observe(o))
+			}
 		case <-tick.C:
 			s.pass(s.det.Advance(s.o.Now()))
 		}
