@@ -72,31 +72,40 @@ func inProcessReplica(t *testing.T, cfg configs.Config, env map[string]string) *
 func replicaPair(t *testing.T) (a, b *gateway, dead string, deadCount, goodCount func() int64) {
 	t.Helper()
 	redisURL, rdb := testRedis(t)
-	deadFake, deadURL := chaosUpstream(t)
-	goodFake, goodURL := chaosUpstream(t)
 	var suffix [6]byte
 	rand.Read(suffix[:])
 	dead = "dead-" + hex.EncodeToString(suffix[:])
 	t.Cleanup(func() { dropBreakerKeys(t, rdb, dead) })
-	master := make([]byte, 32)
-	rand.Read(master)
-	env := map[string]string{"FAKE_OPENAI_KEY": upstreamKey, "TOLLGATE_ADMIN_TOKEN": adminToken,
-		"TOLLGATE_MASTER_KEY": base64.StdEncoding.EncodeToString(master)}
-	provider := func(name, base string, headers map[string]string) configs.Provider {
-		return configs.Provider{Name: name, Type: "openai", BaseURL: base, Headers: headers,
-			Keys: []configs.ProviderKey{{Secret: configs.EnvRef("FAKE_OPENAI_KEY")}}}
-	}
-	cfg := configs.Config{Listen: "127.0.0.1:0", DatabaseURL: storetest.URL(t, store.DialectSQLite), RedisURL: redisURL,
-		Providers: []configs.Provider{provider(dead, deadURL, map[string]string{"X-Fake-Error-Status": "500"}),
-			provider("good", goodURL, nil)},
-		Models: []configs.Model{{Name: "shared", Targets: []configs.Target{
-			{Provider: dead, Model: "gpt-4o", Weight: 5}, {Provider: "good", Model: "gpt-4o"}}}}}
+	cfg, env, deadCount, goodCount := deadAndGood(t, dead)
+	cfg.RedisURL = redisURL
 	a = inProcessReplica(t, cfg, env)
 	b = inProcessReplica(t, cfg, env)
 	var created struct{ Key string }
 	a.admin(t, "POST", "/keys", `{"name":"replicas"}`, 201, &created)
 	a.Key, b.Key = created.Key, created.Key
-	return a, b, dead, deadFake.Count, goodFake.Count
+	return a, b, dead, deadCount, goodCount
+}
+
+// deadAndGood returns a config and environment routing the model "shared" to two
+// upstreams: the provider dead, which answers every request 500 and weighs five times
+// more, and a healthy one, "good"; and the request counters of both.
+func deadAndGood(t *testing.T, dead string) (cfg configs.Config, env map[string]string, deadCount, goodCount func() int64) {
+	deadFake, deadURL := chaosUpstream(t)
+	goodFake, goodURL := chaosUpstream(t)
+	master := make([]byte, 32)
+	rand.Read(master)
+	env = map[string]string{"FAKE_OPENAI_KEY": upstreamKey, "TOLLGATE_ADMIN_TOKEN": adminToken,
+		"TOLLGATE_MASTER_KEY": base64.StdEncoding.EncodeToString(master)}
+	provider := func(name, base string, headers map[string]string) configs.Provider {
+		return configs.Provider{Name: name, Type: "openai", BaseURL: base, Headers: headers,
+			Keys: []configs.ProviderKey{{Secret: configs.EnvRef("FAKE_OPENAI_KEY")}}}
+	}
+	cfg = configs.Config{Listen: "127.0.0.1:0", DatabaseURL: storetest.URL(t, store.DialectSQLite),
+		Providers: []configs.Provider{provider(dead, deadURL, map[string]string{"X-Fake-Error-Status": "500"}),
+			provider("good", goodURL, nil)},
+		Models: []configs.Model{{Name: "shared", Targets: []configs.Target{
+			{Provider: dead, Model: "gpt-4o", Weight: 5}, {Provider: "good", Model: "gpt-4o"}}}}}
+	return cfg, env, deadFake.Count, goodFake.Count
 }
 
 // dropBreakerKeys deletes the shared breaker keys of provider, and nothing else.
