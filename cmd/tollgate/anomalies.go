@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,13 +19,8 @@ func anomaliesCmd() *cobra.Command {
 		Short: "List the anomaly detectors' findings, newest first (admin API).",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := url.Values{}
-			for k, v := range map[string]string{"from": from, "to": to, "key_id": keyID, "severity": severity,
-				"cursor": cursor} {
-				if v != "" {
-					q.Set(k, v)
-				}
-			}
+			q := reportQuery(map[string]*string{"from": &from, "to": &to, "key_id": &keyID, "severity": &severity,
+				"cursor": &cursor})
 			if limit > 0 {
 				q.Set("limit", fmt.Sprint(limit))
 			}
@@ -50,7 +44,5 @@ func showAnomalies(w io.Writer, page admin.AnomalyPage) {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Time.Format(time.RFC3339), a.KeyID, a.Kind, a.Severity,
 			a.Action, a.Summary)
 	}
-	if page.NextCursor != "" {
-		fmt.Fprintf(w, "\nmore: --cursor %s\n", page.NextCursor)
-	}
+	printMore(w, page.NextCursor)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,12 +25,8 @@ func auditListCmd() *cobra.Command {
 		Short: "List audit events, newest first.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := url.Values{}
-			for k, v := range map[string]string{"from": from, "to": to, "actor": actor, "action": action, "cursor": cursor} {
-				if v != "" {
-					q.Set(k, v)
-				}
-			}
+			q := reportQuery(map[string]*string{"from": &from, "to": &to, "actor": &actor, "action": &action,
+				"cursor": &cursor})
 			if limit > 0 {
 				q.Set("limit", fmt.Sprint(limit))
 			}
@@ -55,9 +50,7 @@ func showAudit(w io.Writer, page audit.Page) {
 		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.Time.Format(time.RFC3339), e.ActorID, e.Action,
 			e.Target, e.SourceIP, e.RequestID)
 	}
-	if page.NextCursor != "" {
-		fmt.Fprintf(w, "\nmore: --cursor %s\n", page.NextCursor)
-	}
+	printMore(w, page.NextCursor)
 }
 
 func auditVerifyCmd() *cobra.Command {

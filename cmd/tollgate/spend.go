@@ -33,6 +33,13 @@ func reportQuery(flags map[string]*string) url.Values {
 	return q
 }
 
+// printMore tells how to ask for the next page, when there is one.
+func printMore(w io.Writer, cursor string) {
+	if cursor != "" {
+		fmt.Fprintf(w, "\nmore: --cursor %s\n", cursor)
+	}
+}
+
 // showReport reads a report as JSON and prints it as a table, JSON or CSV.
 func showReport[T any](cmd *cobra.Command, path string, f reportFlags, show func(io.Writer, T), csv func(io.Writer, T) error) error {
 	if !f.asCSV {
@@ -130,7 +137,5 @@ func showLogs(w io.Writer, page billing.LogPage) {
 			r.KeyID, r.Model, r.Provider, r.Status, r.PromptTokens, r.CompletionTokens, r.CachedTokens,
 			r.CostUSD.Decimal(), r.UsageSource, r.LatencyMS)
 	}
-	if page.NextCursor != "" {
-		fmt.Fprintf(w, "\nmore: --cursor %s\n", page.NextCursor)
-	}
+	printMore(w, page.NextCursor)
 }
