@@ -112,7 +112,7 @@ func NewWriter(opts WriterOptions) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Writer{opts: opts, queue: newRowQueue(opts.QueueSize), spill: spill,
+	return &Writer{opts: opts, queue: newRowQueue(opts.QueueSize, opts.BatchSize), spill: spill,
 		closing: make(chan struct{}), done: make(chan struct{})}, nil
 }
 
@@ -198,15 +198,9 @@ func (w *Writer) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-w.queue.ready:
-			for {
-				batch = w.queue.take(batch, w.opts.BatchSize)
-				if len(batch) < w.opts.BatchSize {
-					break
-				}
-				batch = w.flush(ctx, batch)
-			}
+			batch = w.flushFull(ctx, batch)
 		case <-ticker.C:
-			batch = w.flush(ctx, batch)
+			batch = w.flush(ctx, w.flushFull(ctx, batch))
 			if w.spill.pending() {
 				w.replay(ctx)
 			}

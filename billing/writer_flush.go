@@ -95,6 +95,18 @@ func (w *Writer) drain(ctx context.Context, batch []store.SpendRow) {
 	}
 }
 
+// flushFull moves queued rows into batch and writes every full batch; it returns the
+// partial batch left.
+func (w *Writer) flushFull(ctx context.Context, batch []store.SpendRow) []store.SpendRow {
+	for {
+		batch = w.queue.take(batch, w.opts.BatchSize)
+		if len(batch) < w.opts.BatchSize {
+			return batch
+		}
+		batch = w.flush(ctx, batch)
+	}
+}
+
 // takeQueued appends queued rows to batch, without waiting, until it holds limit.
 func (w *Writer) takeQueued(batch []store.SpendRow, limit int) []store.SpendRow {
 	return w.queue.take(batch, limit)

@@ -20,15 +20,19 @@ type rowQueue struct {
 	rows []store.SpendRow // rows[head:] are queued.
 	head int
 	max  int
-	// ready holds a token when rows may be waiting; the writer's goroutine waits on it.
+	// full is how many queued rows make a batch worth waking the writer for; fewer wait
+	// for its ticker. Waking it for every row put a goroutine wake-up (a futex call when
+	// the writer's P was idle) on every request's path.
+	full int
+	// ready holds a token when a batch may be waiting; the writer's goroutine waits on it.
 	ready chan struct{}
 	// room, when not nil, is closed when rows are taken; producers of a full queue
 	// wait on it.
 	room chan struct{}
 }
 
-func newRowQueue(max int) *rowQueue {
-	return &rowQueue{max: max, ready: make(chan struct{}, 1)}
+func newRowQueue(limit, full int) *rowQueue {
+	return &rowQueue{max: limit, full: max(min(full, limit), 1), ready: make(chan struct{}, 1)}
 }
 
 // len returns the number of rows queued.
@@ -39,7 +43,8 @@ func (q *rowQueue) len() int {
 }
 
 // push queues as many of rows as there is room for and returns how many it took, and,
-// when it could not take them all, a channel closed once rows are taken.
+// when it could not take them all, a channel closed once rows are taken. It wakes the
+// writer only when a batch is full or the queue is; the writer's ticker takes the rest.
 func (q *rowQueue) push(rows []store.SpendRow) (int, <-chan struct{}) {
 	q.mu.Lock()
 	n := min(len(rows), q.max-(len(q.rows)-q.head))
@@ -59,8 +64,9 @@ func (q *rowQueue) push(rows []store.SpendRow) (int, <-chan struct{}) {
 		}
 		room = q.room
 	}
+	wake := n < len(rows) || len(q.rows)-q.head >= q.full
 	q.mu.Unlock()
-	if n > 0 {
+	if wake {
 		select {
 		case q.ready <- struct{}{}:
 		default: // A token is already waiting.
