@@ -11,30 +11,18 @@ import (
 )
 
 func anomaliesCmd() *cobra.Command {
-	var from, to, keyID, severity, cursor string
-	var limit int
-	var asJSON bool
+	var p *pageFlags
 	cmd := &cobra.Command{
 		Use:   "anomalies",
 		Short: "List the anomaly detectors' findings, newest first (admin API).",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := reportQuery(map[string]*string{"from": &from, "to": &to, "key_id": &keyID, "severity": &severity,
-				"cursor": &cursor})
-			if limit > 0 {
-				q.Set("limit", fmt.Sprint(limit))
-			}
-			return call(cmd, "GET", "/anomalies?"+q.Encode(), nil, asJSON, showAnomalies)
+			return call(cmd, "GET", "/anomalies?"+p.query(), nil, p.asJSON, showAnomalies)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&from, "from", "", "only findings at or after this time (RFC 3339 or a date)")
-	f.StringVar(&to, "to", "", "only findings before this time (RFC 3339 or a date)")
-	f.StringVar(&keyID, "key", "", "only findings about this key id")
-	f.StringVar(&severity, "severity", "", "the lowest severity to list: low, medium or high")
-	f.StringVar(&cursor, "cursor", "", "the next page after this cursor")
-	f.IntVar(&limit, "limit", 0, "findings per page (default 100, at most 1000)")
-	f.BoolVar(&asJSON, "json", false, "print JSON")
+	p = addPageFlags(cmd, "findings",
+		pageFilter{"key_id", "key", "only findings about this key id"},
+		pageFilter{"severity", "severity", "the lowest severity to list: low, medium or high"})
 	return cmd
 }
 

@@ -17,30 +17,18 @@ func auditCmd() *cobra.Command {
 }
 
 func auditListCmd() *cobra.Command {
-	var from, to, actor, action, cursor string
-	var limit int
-	var asJSON bool
+	var p *pageFlags
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List audit events, newest first.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := reportQuery(map[string]*string{"from": &from, "to": &to, "actor": &actor, "action": &action,
-				"cursor": &cursor})
-			if limit > 0 {
-				q.Set("limit", fmt.Sprint(limit))
-			}
-			return call(cmd, "GET", "/audit?"+q.Encode(), nil, asJSON, showAudit)
+			return call(cmd, "GET", "/audit?"+p.query(), nil, p.asJSON, showAudit)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&from, "from", "", "only events at or after this time (RFC 3339 or a date)")
-	f.StringVar(&to, "to", "", "only events before this time (RFC 3339 or a date)")
-	f.StringVar(&actor, "actor", "", "only events by this actor id or name")
-	f.StringVar(&action, "action", "", "only this action, or a prefix ending in * (key.*)")
-	f.StringVar(&cursor, "cursor", "", "the next page after this cursor")
-	f.IntVar(&limit, "limit", 0, "events per page (default 100, at most 1000)")
-	f.BoolVar(&asJSON, "json", false, "print JSON")
+	p = addPageFlags(cmd, "events",
+		pageFilter{"actor", "actor", "only events by this actor id or name"},
+		pageFilter{"action", "action", "only this action, or a prefix ending in * (key.*)"})
 	return cmd
 }
 
