@@ -11,6 +11,7 @@ import (
 	"github.com/tollgate-llm/tollgate/apierr"
 	"github.com/tollgate-llm/tollgate/fakellm"
 	"github.com/tollgate-llm/tollgate/providers"
+	"github.com/tollgate-llm/tollgate/providers/providertest"
 	"github.com/tollgate-llm/tollgate/schema"
 )
 
@@ -44,12 +45,7 @@ func TestUnsupportedEndpoints(t *testing.T) {
 	call.Request.Endpoint = schema.EndpointCompletions
 	_, err1 := c.Complete(context.Background(), call)
 	_, err2 := c.Stream(context.Background(), call)
-	for i, err := range []error{err1, err2} {
-		var e *apierr.Error
-		if !errors.As(err, &e) || e.Status != 400 || e.Code != "unsupported_endpoint" || !strings.Contains(e.Message, "cohere") {
-			t.Errorf("%d: %v, want 400 unsupported_endpoint", i, err)
-		}
-	}
+	providertest.WantUnsupported(t, "cohere", err1, err2)
 }
 
 func embedCall(body string) *providers.Call {

@@ -13,6 +13,7 @@ import (
 	"github.com/tollgate-llm/tollgate/apierr"
 	"github.com/tollgate-llm/tollgate/fakellm"
 	"github.com/tollgate-llm/tollgate/providers"
+	"github.com/tollgate-llm/tollgate/providers/providertest"
 	"github.com/tollgate-llm/tollgate/schema"
 )
 
@@ -58,12 +59,7 @@ func TestUnsupportedEndpoints(t *testing.T) {
 	_, err2 := c.Stream(context.Background(), call)
 	call.Request.Endpoint = schema.EndpointEmbeddings
 	_, err3 := c.Stream(context.Background(), call)
-	for i, err := range []error{err1, err2, err3} {
-		var e *apierr.Error
-		if !errors.As(err, &e) || e.Status != 400 || e.Code != "unsupported_endpoint" || !strings.Contains(e.Message, "gemini") {
-			t.Errorf("%d: %v, want 400 unsupported_endpoint", i, err)
-		}
-	}
+	providertest.WantUnsupported(t, "gemini", err1, err2, err3)
 }
 
 func embedCall(body string) *providers.Call {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tollgate-llm/tollgate/apierr"
@@ -136,5 +137,17 @@ func GoldenFiles(t *testing.T, dir, in, out string, update bool, translate func(
 			}
 			Golden(t, filepath.Join("testdata", dir, name+out), translate(t, raw), update)
 		})
+	}
+}
+
+// WantUnsupported fails t unless every err is a 400 unsupported_endpoint whose message
+// names provider.
+func WantUnsupported(t testing.TB, provider string, errs ...error) {
+	t.Helper()
+	for i, err := range errs {
+		var e *apierr.Error
+		if !errors.As(err, &e) || e.Status != 400 || e.Code != "unsupported_endpoint" || !strings.Contains(e.Message, provider) {
+			t.Errorf("%d: %v, want 400 unsupported_endpoint naming %s", i, err, provider)
+		}
 	}
 }
